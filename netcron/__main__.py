@@ -1,0 +1,3 @@
+from netcron.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""The REST API under /api/ (OpenAPI at /api/openapi.json, docs at /api/docs)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import ValidationError as PydanticValidationError
+
+from netcron.api.auth import AUTH
+from netcron.lib.cron import ScheduleError
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="netcron API",
+    version="1",
+    description="Scheduled automation jobs for network fleets. Authenticate with `Authorization: Bearer <token>`.",
+    auth=AUTH,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _json(request, status: int, detail):
+    return api.create_response(request, {"detail": detail}, status=status)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    detail = exc.message if isinstance(exc.message, (list, dict)) else str(exc.message)
+    return _json(request, exc.status_code, detail)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _json(request, 401, "authentication required: send 'Authorization: Bearer <token>' or log in")
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    return _json(request, 422, [_clean_error(e) for e in exc.errors])
+
+
+@api.exception_handler(PydanticValidationError)
+def on_pydantic_error(request, exc: PydanticValidationError):
+    return _json(request, 422, [_clean_error(e) for e in exc.errors()])
+
+
+@api.exception_handler(ScheduleError)
+def on_schedule_error(request, exc: ScheduleError):
+    return _json(request, 422, [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}])
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _json(request, 404, "not found")
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return _json(request, 403, str(exc) or "permission denied")
+
+
+@api.exception_handler(IntegrityError)
+def on_integrity_error(request, exc):
+    return _json(request, 409, "conflicts with an existing object (a name must be unique)")
+
+
+@api.exception_handler(DjangoValidationError)
+def on_django_validation_error(request, exc: DjangoValidationError):
+    return _json(request, 422, "; ".join(exc.messages))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    logger.exception("unhandled API error on %s %s", request.method, request.path)
+    return _json(request, 500, "internal error; the server log has the details")
+
+
+def _clean_error(error: dict) -> dict:
+    """Field errors without echoing input back (it may hold a secret)."""
+    return {"loc": list(error.get("loc", ())), "msg": error.get("msg", "invalid"), "type": error.get("type", "")}
+
+
+from netcron.api import (  # noqa: E402  (routers need `api` defined above)
+    credentials,
+    devices,
+    locations,
+    runs,
+    schedules,
+    system,
+    tags,
+    templates,
+    workers,
+)
+
+api.add_router("/", system.router)
+api.add_router("/devices", devices.router)
+api.add_router("/locations", locations.router)
+api.add_router("/tags", tags.router)
+api.add_router("/credentials", credentials.router)
+api.add_router("/job-templates", templates.router)
+api.add_router("/job-schedules", schedules.router)
+api.add_router("/job-runs", runs.router)
+api.add_router("/workers", workers.router)

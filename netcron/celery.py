@@ -1,0 +1,36 @@
+"""The Celery app: four named queues, late acks, one message at a time per worker process."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from netcron.conf import ALL_QUEUES
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netcron.settings")
+
+app = Celery("netcron")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ALL_QUEUES],
+    task_default_queue="default",
+    task_default_exchange="default",
+    task_default_routing_key="default",
+    task_create_missing_queues=False,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    result_backend=None,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    worker_send_task_events=False,
+    # Redis redelivers an unacked message after the visibility timeout; recovery of lost runs is the
+    # reaper's job (heartbeat lease), so make broker redelivery rare rather than early.
+    broker_transport_options={"visibility_timeout": 12 * 3600, "polling_interval": 0.05},
+)
+app.autodiscover_tasks(["netcron.jobs"])

@@ -1,0 +1,27 @@
+"""`netcron`: the command line. Exit codes: 0 ok, 1 failure, 2 usage or bad input (one line on stderr)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from netcron.cli.common import BadInput, fail_bad_input
+from netcron.cli.inventory import device_app
+from netcron.cli.jobs import register_job_commands
+from netcron.cli.processes import register_process_commands
+
+app = typer.Typer(name="netcron", help="Scheduled automation jobs for network fleets.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+app.add_typer(device_app, name="device")
+register_job_commands(app)
+register_process_commands(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netcron.settings")
+    try:
+        app(args=argv if argv is not None else sys.argv[1:], prog_name="netcron")
+    except BadInput as exc:
+        fail_bad_input(str(exc))

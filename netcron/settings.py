@@ -1,0 +1,136 @@
+"""Django settings for netcron: everything comes from NETCRON_* variables (see netcron.conf)."""
+
+from __future__ import annotations
+
+import dj_database_url
+
+from netcron import conf
+
+DATA_DIR = conf.data_dir()
+SECRET_KEY = conf.secret_key(DATA_DIR)
+DEBUG = conf.env_bool("NETCRON_DEBUG", False)
+ALLOWED_HOSTS = [h.strip() for h in conf.env_str("NETCRON_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in conf.env_str("NETCRON_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+BASE_URL = conf.env_str("NETCRON_BASE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "netcron.accounts",
+    "netcron.inventory",
+    "netcron.jobs",
+    "netcron.ui",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "netcron.urls"
+WSGI_APPLICATION = "netcron.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict:
+    try:
+        db = dj_database_url.parse(url, conn_max_age=60)
+    except Exception as exc:  # dj_database_url raises several types for bad URLs
+        raise conf.ConfigError(f"NETCRON_DATABASE_URL: cannot parse {url!r}: {exc}") from None
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        db["CONN_MAX_AGE"] = 0
+        # Measured in shared/EMBEDDED.md: IMMEDIATE transactions + WAL + a busy timeout give zero
+        # "database is locked" errors with web, scheduler and workers writing at once.
+        db["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+    else:
+        db.setdefault("OPTIONS", {})
+        db["CONN_HEALTH_CHECKS"] = True
+    return db
+
+
+DATABASES = {"default": _database(conf.database_url(DATA_DIR))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = conf.env_str("NETCRON_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if conf.env_bool("NETCRON_HTTPS", False):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = conf.env_bool("NETCRON_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = conf.env_int("NETCRON_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = conf.env_int("NETCRON_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = conf.broker_url(DATA_DIR)
+NETCRON_WORKER_QUEUES = conf.worker_queues()
+NETCRON_WORKER_CONCURRENCY = conf.env_int("NETCRON_WORKER_CONCURRENCY", 2, minimum=1, maximum=256)
+
+# --- Engine timings (seconds) ------------------------------------------------------------------
+NETCRON_SCHEDULER_INTERVAL = float(conf.env_int("NETCRON_SCHEDULER_INTERVAL_MS", 1000, minimum=10)) / 1000
+NETCRON_SCHEDULER_BATCH = conf.env_int("NETCRON_SCHEDULER_BATCH", 500, minimum=1)
+NETCRON_HEARTBEAT_SECONDS = conf.env_int("NETCRON_HEARTBEAT_SECONDS", 5, minimum=1)
+NETCRON_LEASE_SECONDS = conf.env_int("NETCRON_LEASE_SECONDS", 60, minimum=2)
+NETCRON_REPUBLISH_AFTER_SECONDS = conf.env_int("NETCRON_REPUBLISH_AFTER_SECONDS", 60, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": conf.env_str("NETCRON_LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
