@@ -67,6 +67,8 @@ def _database(url: str) -> dict:
         db["CONN_MAX_AGE"] = 0
         # Measured in shared/EMBEDDED.md: IMMEDIATE transactions + WAL + a busy timeout give zero
         # "database is locked" errors with web, scheduler and workers writing at once.
+        # A file (not :memory:) so tests can share the test database with real worker processes.
+        db["TEST"] = {"NAME": str(DATA_DIR / "test-netcron.sqlite3")}
         db["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

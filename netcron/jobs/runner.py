@@ -8,7 +8,7 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -102,7 +102,6 @@ def devices_for(run: JobRun) -> list[Device]:
 
 def execute_run(run_id: int, worker: str, task_id: str = "") -> str:
     """Run one JobRun to a final state. Returns what happened ("duplicate", "missing" or the status)."""
-    close_old_connections()
     run = JobRun.objects.select_related("template").filter(pk=run_id).first()
     if run is None:
         logger.warning("run %s does not exist (deleted?); dropping the delivery", run_id)

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import pytest
+
+from netcron.jobs import runner
+from netcron.jobs.models import DeviceResult, JobRun
+from tests.engine.conftest import make_run, make_template
+
+pytestmark = pytest.mark.django_db
+
+
+def execute(run: JobRun) -> str:
+    outcome = runner.execute_run(run.pk, worker="test@host-1", task_id="task-1")
+    run.refresh_from_db()
+    return outcome
+
+
+def test_a_pending_run_is_claimed_run_and_completed_with_device_results(devices):
+    run = make_run(make_template())
+    assert execute(run) == "completed"
+    assert run.status == "completed"
+    assert run.executed_by == "test@host-1"
+    assert run.started_at and run.finished_at and run.started_at <= run.finished_at
+    assert (run.count_ok, run.count_failed, run.count_skipped) == (3, 0, 0)
+    assert (run.progress_done, run.progress_total) == (3, 3)
+    assert sorted(run.target_device_ids) == sorted(d.pk for d in devices)
+    assert set(DeviceResult.objects.filter(run=run).values_list("device_name", "status")) == {
+        ("r1", "ok"), ("r2", "ok"), ("r3", "ok")}
+    assert run.logs.filter(message__startswith="started on test@host-1").exists()
+
+
+def test_a_duplicate_delivery_does_not_run_the_job_twice(devices):
+    run = make_run(make_template())
+    assert execute(run) == "completed"
+    assert execute(run) == "duplicate"
+    assert DeviceResult.objects.filter(run=run).count() == 3
+    assert run.logs.filter(message__startswith="started on").count() == 1
+
+
+def test_a_delivery_for_a_deleted_run_is_dropped(db):
+    assert runner.execute_run(424242, worker="w") == "missing"
+
+
+def test_targets_matching_no_device_touch_nothing_and_say_so(devices):
+    run = make_run(make_template(targets={"tags": ["no-such-tag"]}))
+    assert execute(run) == "completed"
+    assert run.target_device_ids == []
+    assert DeviceResult.objects.filter(run=run).count() == 0
+    assert run.result == {"message": "targets matched no devices"}
+
+
+def test_empty_targets_select_no_device_rather_than_all(devices):
+    run = make_run(make_template(targets={}))
+    execute(run)
+    assert run.target_device_ids == []
+
+
+def test_target_filters_combine_with_and_across_fields_and_or_within(devices):
+    run = make_run(make_template(targets={"locations": ["Berlin"], "platforms": ["cisco_ios", "juniper_junos"]}))
+    execute(run)
+    assert run.target_device_ids == [devices[0].pk]
+
+
+def test_explicit_devices_are_selected_by_name_or_id(devices):
+    run = make_run(make_template(targets={"devices": ["r3", str(devices[1].pk)]}))
+    execute(run)
+    assert sorted(run.target_device_ids) == sorted([devices[1].pk, devices[2].pk])
+
+
+def test_inactive_devices_are_never_targeted(devices):
+    devices[0].is_active = False
+    devices[0].save()
+    run = make_run(make_template())
+    execute(run)
+    assert devices[0].pk not in run.target_device_ids
+
+
+def test_some_failed_devices_complete_the_run_with_a_failed_count(devices):
+    run = make_run(make_template(params={"fail_devices": ["r2"]}))
+    assert execute(run) == "completed"
+    assert (run.count_ok, run.count_failed) == (2, 1)
+    assert run.logs.filter(level="error", message__contains="r2").exists()
+
+
+def test_a_run_where_every_device_failed_is_failed(devices):
+    run = make_run(make_template(params={"fail_devices": ["r1", "r2", "r3"]}))
+    assert execute(run) == "failed"
+    assert run.error == "all devices failed"
+
+
+def test_a_job_that_raises_job_failed_ends_failed_with_its_message(db):
+    run = make_run(make_template(job_type="sleep", params={"seconds": 0, "steps": 1, "fail": True}))
+    assert execute(run) == "failed"
+    assert run.error == "failed on request (fail=true)"
+    assert run.logs.filter(level="error", message="failed on request (fail=true)").exists()
+
+
+def test_stored_params_that_no_longer_validate_fail_the_run_clearly(db):
+    run = make_run(make_template(job_type="sleep"), params={"seconds": -5})
+    assert execute(run) == "failed"
+    assert run.error.startswith("invalid parameters: ('seconds',)")
+
+
+def test_an_unknown_job_type_fails_the_run_naming_the_type(db):
+    template = make_template()
+    run = make_run(template, job_type="vanished")
+    assert execute(run) == "failed"
+    assert "unknown job type 'vanished'" in run.error
+
+
+def test_a_cancel_requested_before_the_first_device_cancels_and_keeps_outcomes(devices):
+    run = make_run(make_template())
+    JobRun.objects.filter(pk=run.pk).update(cancel_requested=True)  # asked after the worker's claim
+    assert execute(run) == "cancelled"
+    assert set(run.device_results.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_cancelling_a_pending_run_cancels_it_at_once(devices):
+    run = make_run(make_template())
+    assert run.request_cancel()
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert execute(run) == "duplicate"
+
+
+def test_an_unexpected_crash_fails_the_run_without_a_traceback_in_the_error(devices, monkeypatch):
+    import dataclasses
+
+    from netcron import executors
+
+    def explode(ctx, params):
+        raise RuntimeError("boom")
+
+    broken = dataclasses.replace(executors.get_job_type("noop"), execute=explode)
+    monkeypatch.setitem(executors.job_types(), "noop", broken)
+    run = make_run(make_template())
+    assert execute(run) == "failed"
+    assert run.error == "internal error: RuntimeError: boom"
+    assert "Traceback" not in run.error
+
+
+def test_a_crash_is_retried_when_the_template_allows_retries(devices, monkeypatch):
+    import dataclasses
+
+    from netcron import executors
+
+    def explode(ctx, params):
+        raise RuntimeError("flaky")
+
+    monkeypatch.setitem(executors.job_types(), "noop", dataclasses.replace(executors.get_job_type("noop"),
+                                                                          execute=explode))
+    run = make_run(make_template(max_retries=1))
+    execute(run)
+    retry = JobRun.objects.get(retry_of=run)
+    assert (retry.status, retry.triggered_by, retry.attempt) == ("pending", "retry", 2)
+    assert retry.queued_at > run.finished_at  # backoff: the reaper publishes it when due
+    execute(retry)
+    assert not JobRun.objects.filter(retry_of=retry).exists()  # attempts exhausted

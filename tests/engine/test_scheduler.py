@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import IntegrityError
+
+from netcron.jobs import scheduler
+from netcron.jobs.models import JobRun, JobSchedule
+from tests.engine.conftest import make_run, make_schedule, make_template, utc
+
+pytestmark = pytest.mark.django_db
+NOW = utc(2026, 6, 1, 12, 0, 30)
+
+
+def tick(now=NOW, **kwargs):
+    with time_machine.travel(now, tick=False):
+        return scheduler.tick(now=now, **kwargs)
+
+
+def test_a_due_schedule_gets_one_run_for_its_slot_and_advances():
+    schedule = make_schedule(make_template(), utc(2026, 6, 1, 12, 0))
+    runs = tick()
+    assert [(r.schedule_id, r.scheduled_for, r.triggered_by) for r in runs] == [
+        (schedule.pk, utc(2026, 6, 1, 12, 0), "schedule")]
+    schedule.refresh_from_db()
+    assert schedule.next_fire_at == utc(2026, 6, 1, 12, 1)
+    assert schedule.last_fire_at == utc(2026, 6, 1, 12, 0)
+    assert runs[0].published_at is not None or JobRun.objects.get(pk=runs[0].pk).published_at is not None
+
+
+def test_a_second_tick_at_the_same_time_creates_nothing():
+    make_schedule(make_template(), utc(2026, 6, 1, 12, 0))
+    assert len(tick()) == 1
+    assert tick() == []
+    assert JobRun.objects.count() == 1
+
+
+def test_a_schedule_not_yet_due_is_left_alone():
+    schedule = make_schedule(make_template(), utc(2026, 6, 1, 12, 1))
+    assert tick() == []
+    schedule.refresh_from_db()
+    assert schedule.next_fire_at == utc(2026, 6, 1, 12, 1)
+
+
+def test_paused_schedules_never_fire():
+    make_schedule(make_template(), utc(2026, 6, 1, 12, 0), is_active=False)
+    assert tick() == []
+
+
+def test_the_database_refuses_a_second_run_for_the_same_slot():
+    template = make_template()
+    schedule = make_schedule(template, utc(2026, 6, 1, 12, 0))
+    make_run(template, schedule=schedule, scheduled_for=utc(2026, 6, 1, 12, 0))
+    with pytest.raises(IntegrityError):
+        make_run(template, schedule=schedule, scheduled_for=utc(2026, 6, 1, 12, 0))
+
+
+def test_a_slot_that_already_has_a_run_is_not_duplicated_by_a_stale_scheduler():
+    template = make_template()
+    schedule = make_schedule(template, utc(2026, 6, 1, 12, 0), overlap_policy="allow")
+    make_run(template, schedule=schedule, scheduled_for=utc(2026, 6, 1, 12, 0))
+    assert tick() == []
+    schedule.refresh_from_db()
+    assert schedule.next_fire_at == utc(2026, 6, 1, 12, 1)
+    assert JobRun.objects.filter(schedule=schedule).count() == 1
+
+
+def test_run_once_policy_makes_one_catch_up_run_after_an_outage():
+    schedule = make_schedule(make_template(), utc(2026, 6, 1, 11, 0), misfire_policy="run_once",
+                             misfire_grace_seconds=60)
+    runs = tick()
+    assert [r.scheduled_for for r in runs] == [utc(2026, 6, 1, 12, 0)]
+    schedule.refresh_from_db()
+    assert schedule.next_fire_at == utc(2026, 6, 1, 12, 1)
+    assert schedule.skipped_count == 60
+
+
+def test_skip_policy_drops_late_slots_and_counts_them():
+    schedule = make_schedule(make_template(), utc(2026, 6, 1, 11, 0), misfire_policy="skip",
+                             misfire_grace_seconds=10)
+    assert tick() == []
+    schedule.refresh_from_db()
+    assert schedule.next_fire_at == utc(2026, 6, 1, 12, 1)
+    assert schedule.skipped_count == 61
+
+
+def test_skip_policy_still_runs_a_slot_within_the_grace_period():
+    make_schedule(make_template(), utc(2026, 6, 1, 12, 0), misfire_policy="skip", misfire_grace_seconds=60)
+    assert len(tick()) == 1
+
+
+def test_run_all_policy_runs_every_missed_slot():
+    make_schedule(make_template(), utc(2026, 6, 1, 11, 55), misfire_policy="run_all", overlap_policy="allow",
+                  misfire_grace_seconds=0)
+    runs = tick()
+    assert [r.scheduled_for.minute for r in runs] == [55, 56, 57, 58, 59, 0]
+
+
+def test_run_all_policy_is_capped():
+    schedule = make_schedule(make_template(), NOW - timedelta(days=1), misfire_policy="run_all",
+                             overlap_policy="allow", misfire_grace_seconds=0)
+    runs = tick()
+    assert len(runs) == scheduler.RUN_ALL_CAP
+    schedule.refresh_from_db()
+    assert schedule.skipped_count == 24 * 60 + 1 - scheduler.RUN_ALL_CAP
+
+
+def test_overlap_skip_creates_no_run_while_one_is_active():
+    template = make_template()
+    schedule = make_schedule(template, utc(2026, 6, 1, 12, 0), overlap_policy="skip")
+    make_run(template, schedule=schedule, scheduled_for=utc(2026, 6, 1, 11, 59), status="running")
+    assert tick() == []
+    schedule.refresh_from_db()
+    assert schedule.skipped_count == 1
+    assert schedule.next_fire_at == utc(2026, 6, 1, 12, 1)
+
+
+def test_overlap_queue_one_lets_one_run_wait_behind_a_running_one():
+    template = make_template()
+    schedule = make_schedule(template, utc(2026, 6, 1, 12, 0), overlap_policy="queue_one")
+    make_run(template, schedule=schedule, scheduled_for=utc(2026, 6, 1, 11, 59), status="running")
+    assert len(tick()) == 1
+    assert tick(now=utc(2026, 6, 1, 12, 1, 5)) == []  # the queued one is still pending
+
+
+def test_a_one_off_schedule_fires_once_and_deactivates():
+    schedule = make_schedule(make_template(), utc(2026, 6, 1, 12, 0), kind="once", cron_expr="",
+                             run_at=utc(2026, 6, 1, 12, 0))
+    assert len(tick()) == 1
+    schedule.refresh_from_db()
+    assert (schedule.is_active, schedule.next_fire_at) == (False, None)
+
+
+def test_the_schedule_params_and_credential_override_the_template():
+    template = make_template(job_type="sleep", params={"seconds": 5}, targets={})
+    make_schedule(template, utc(2026, 6, 1, 12, 0), param_overrides={"seconds": 1})
+    run = tick()[0]
+    assert run.params == {"seconds": 1}
+
+
+def test_the_run_goes_to_the_templates_queue_or_its_override():
+    make_schedule(make_template(name="a"), utc(2026, 6, 1, 12, 0), name="a")
+    make_schedule(make_template(name="b", queue="heavy"), utc(2026, 6, 1, 12, 0), name="b")
+    assert sorted(r.queue for r in tick()) == ["default", "heavy"]
+
+
+def test_a_tick_only_reads_due_schedules(django_assert_max_num_queries):
+    template = make_template()
+    JobSchedule.objects.bulk_create([
+        JobSchedule(name=f"later{i}", template=template, cron_expr="* * * * *", next_fire_at=utc(2026, 6, 2))
+        for i in range(300)
+    ])
+    make_schedule(template, utc(2026, 6, 1, 12, 0))
+    with django_assert_max_num_queries(12):
+        assert len(tick()) == 1
+
+
+def test_the_scheduler_loop_survives_a_failing_tick(monkeypatch):
+    loop = scheduler.SchedulerLoop(interval=0.01, name="test-scheduler")
+
+    def broken(**_):
+        raise RuntimeError("db went away")
+
+    monkeypatch.setattr(scheduler, "tick", broken)
+    loop.run_once()  # logs and carries on
