@@ -8,6 +8,9 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from netcron.conf import ALL_QUEUES
+from netcron.lib import fsbroker
+
+fsbroker.register()  # the embedded, serverless broker: netcron-fs:///path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netcron.settings")
 

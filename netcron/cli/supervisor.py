@@ -24,7 +24,7 @@ def prepare(demo: bool, base_url: str) -> None:
 
     from netcron.jobs.system import ensure_groups, ensure_system_jobs
 
-    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    (settings.DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
     ensure_groups()
     ensure_system_jobs()
