@@ -23,7 +23,7 @@ def seed_demo() -> str:
     """Idempotent: running it twice changes nothing."""
     credential, created = Credential.objects.get_or_create(name="demo", defaults={"username": "netcron"})
     if created:
-        credential.set_secrets(password="netcron-demo", enable_secret="netcron-enable")
+        credential.set_secrets(password="netcron-demo", enable_secret="netcron-enable")  # noqa: S106 (lab)
         credential.save()
     for name, host, platform, location, role, tags in DEMO_DEVICES:
         device, _ = Device.objects.get_or_create(

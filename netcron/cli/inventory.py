@@ -16,7 +16,9 @@ device_app = typer.Typer(help="Devices in the inventory.", no_args_is_help=True)
 def device_add(
     name: str,
     host: str,
-    platform: str = typer.Option(..., help="cisco_ios, cisco_nxos, arista_eos, juniper_junos, mikrotik_routeros, linux"),
+    platform: str = typer.Option(
+        ..., help="cisco_ios, cisco_nxos, arista_eos, juniper_junos, mikrotik_routeros, linux"
+    ),
     port: int = typer.Option(22, min=1, max=65535),
     location: str = typer.Option("", help="Location name (created if missing)"),
     role: str = typer.Option(""),

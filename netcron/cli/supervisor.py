@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import secrets
@@ -43,10 +44,8 @@ def prepare(demo: bool, base_url: str) -> None:
 
 def _die_with_parent() -> None:
     """Child pre-exec: get SIGTERM if `netcron up` itself is killed, so no orphan is left running."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
@@ -70,10 +69,8 @@ class Child:
 
     def signal_group(self, sig: int) -> None:
         if self.process is not None and self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                pass
 
 
 class Supervisor:

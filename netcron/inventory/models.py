@@ -165,3 +165,6 @@ class ReachabilityResult(models.Model):
             models.Index(fields=["device", "checked_at"]),
             models.Index(fields=["checked_at"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.check_type} {self.state} at {self.checked_at:%Y-%m-%d %H:%M:%S}"

@@ -308,6 +308,9 @@ class RunLog(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["run", "id"])]
 
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.level}: {self.message[:60]}"
+
 
 class WorkerHeartbeat(models.Model):
     """Each worker writes its row every few seconds; a worker missing ~3 beats is shown as down."""
@@ -341,3 +344,6 @@ class SchedulerTick(models.Model):
     ticks = models.PositiveBigIntegerField(default=0)
     runs_created = models.PositiveBigIntegerField(default=0)
     last_tick_ms = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return self.name

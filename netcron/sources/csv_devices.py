@@ -65,9 +65,8 @@ def validate_row(row: dict) -> list[str]:
     problems = [f"{c} is empty" for c in ("name", "host", "platform") if not row.get(c)]
     if row.get("platform") and row["platform"] not in PLATFORMS:
         problems.append(f"unknown platform {row['platform']!r}")
-    if row.get("port"):
-        if not row["port"].isdigit() or not 1 <= int(row["port"]) <= 65535:
-            problems.append(f"port {row['port']!r} is not a number from 1 to 65535")
+    if row.get("port") and (not row["port"].isdigit() or not 1 <= int(row["port"]) <= 65535):
+        problems.append(f"port {row['port']!r} is not a number from 1 to 65535")
     if row.get("is_active", "true").lower() not in ("", "true", "false", "1", "0", "yes", "no"):
         problems.append(f"is_active {row['is_active']!r} is not true/false")
     if len(row.get("name", "")) > 100:

@@ -139,7 +139,7 @@ def test_netcron_up_serves_runs_jobs_in_a_separate_worker_and_stops_cleanly_on_c
     assert len(children) >= 3
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=40) == 0
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == [], f"left behind: {[p.pid for p in alive]}"
     assert "stopped" in output.read_text()
 

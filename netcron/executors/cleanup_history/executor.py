@@ -20,7 +20,8 @@ def delete_in_batches(queryset, batch_size: int) -> int:
 
 def execute(ctx, params: CleanupParams) -> dict:
     now = timezone.now()
-    runs = JobRun.objects.filter(status__in=RunStatus.finished(), finished_at__lt=now - timedelta(days=params.runs_days))
+    runs = JobRun.objects.filter(status__in=RunStatus.finished(),
+                                 finished_at__lt=now - timedelta(days=params.runs_days))
     logs = RunLog.objects.filter(ts__lt=now - timedelta(days=params.logs_days))
     history = ReachabilityResult.objects.filter(checked_at__lt=now - timedelta(days=params.reachability_days))
     counts = {}
