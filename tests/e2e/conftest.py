@@ -1,0 +1,104 @@
+"""Real worker processes sharing the test database with the test process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def database_url() -> str:
+    """A NETCRON_DATABASE_URL for the test database this pytest process is using."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_broker():
+    """Point this process's Celery app at a real Redis (db 15, flushed) for the test."""
+    if not redis_available():
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    import redis
+
+    from netcron.celery import app
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    previous = app.conf.broker_url
+    app.conf.broker_url = REDIS_URL
+    app._pool = None
+    yield REDIS_URL
+    app.conf.broker_url = previous
+    app._pool = None
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+class Workers:
+    """Starts `netcron worker` processes and stops them all at the end of the test."""
+
+    def __init__(self, tmp_path: Path, broker_url: str):
+        self.tmp_path, self.broker_url = tmp_path, broker_url
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, queues: str = "default,backup,network,heavy", concurrency: int = 1,
+              extra_env: dict | None = None) -> subprocess.Popen:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NETCRON_")}
+        env.update(NETCRON_DATA_DIR=str(self.tmp_path / "worker-data"), NETCRON_DATABASE_URL=database_url(),
+                   NETCRON_BROKER_URL=self.broker_url, NETCRON_WORKER_QUEUES=queues,
+                   NETCRON_HEARTBEAT_SECONDS="1", PYTHONUNBUFFERED="1", **(extra_env or {}))
+        log = (self.tmp_path / f"worker-{len(self.processes)}.log").open("w")
+        process = subprocess.Popen([sys.executable, "-m", "netcron", "worker", "--concurrency", str(concurrency)],
+                                   env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text()[-3000:] for p in sorted(self.tmp_path.glob("worker-*.log")))
+
+
+@pytest.fixture
+def workers(tmp_path, redis_broker):
+    pool = Workers(tmp_path, redis_broker)
+    yield pool
+    pool.stop()
+
+
+def wait_until(predicate, timeout: float, what: str, logs=lambda: ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs()}")

@@ -1,0 +1,47 @@
+"""Production shape: real Redis broker, real `netcron worker` processes, the test database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from netcron.jobs import dispatch
+from netcron.jobs.models import JobRun, JobTemplate
+from tests.e2e.conftest import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def finished(run_id: int):
+    run = JobRun.objects.get(pk=run_id)
+    return run if run.is_finished else None
+
+
+def test_a_worker_process_on_redis_executes_a_run_to_completion(workers):
+    workers.start()
+    template = JobTemplate.objects.create(name="sleepy", job_type="sleep", params={"seconds": 0.2, "steps": 2})
+    run = dispatch.launch(template)
+    done = wait_until(lambda: finished(run.pk), 60, "the run to finish", workers.logs)
+    assert done.status == "completed", done.error
+    assert done.executed_by.startswith("all@")
+    assert (done.progress_done, done.progress_total) == (2, 2)
+
+
+def test_a_duplicate_delivery_over_redis_runs_the_job_once(workers):
+    workers.start(concurrency=2)
+    template = JobTemplate.objects.create(name="sleepy", job_type="sleep", params={"seconds": 0.5, "steps": 5})
+    run = dispatch.launch(template)
+    dispatch.publish_run(run)
+    dispatch.publish_run(run)
+    done = wait_until(lambda: finished(run.pk), 60, "the run to finish", workers.logs)
+    assert done.status == "completed"
+    assert done.logs.filter(message__startswith="started on").count() == 1
+
+
+def test_a_backup_only_worker_takes_only_backup_queue_runs(workers):
+    workers.start(queues="backup")
+    on_default = dispatch.launch(JobTemplate.objects.create(name="d", job_type="sleep", params={"seconds": 0}))
+    on_backup = dispatch.launch(JobTemplate.objects.create(name="b", job_type="sleep", params={"seconds": 0},
+                                                           queue="backup"))
+    done = wait_until(lambda: finished(on_backup.pk), 60, "the backup-queue run", workers.logs)
+    assert done.executed_by.startswith("backup@")
+    assert JobRun.objects.get(pk=on_default.pk).status == "pending"
