@@ -70,7 +70,7 @@ def up(tmp_path):
     env.update(NETCRON_DATA_DIR=str(data_dir), NETCRON_HEARTBEAT_SECONDS="1", PYTHONUNBUFFERED="1")
     output = tmp_path / "up.log"
     with output.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "netcron", "up", "--port", str(port)], env=env,
+        process = subprocess.Popen([sys.executable, "-m", "netcron", "up", "--demo", "--port", str(port)], env=env,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -115,7 +115,7 @@ def test_netcron_up_serves_runs_jobs_in_a_separate_worker_and_stops_cleanly_on_c
     assert http("POST", f"{base}/api/devices", token, {"name": "r1", "host": "127.0.1.1",
                                                         "platform": "cisco_ios"})[0] == 201
     status, template = http("POST", f"{base}/api/job-templates", token,
-                            {"name": "touch all", "job_type": "noop", "targets": {"all": True}})
+                            {"name": "touch all", "job_type": "noop", "targets": {"devices": ["r1"]}})
     assert status == 201, template
     status, launched = http("POST", f"{base}/api/job-templates/{template['id']}/run", token, {})
     assert status == 201, launched
@@ -130,6 +130,13 @@ def test_netcron_up_serves_runs_jobs_in_a_separate_worker_and_stops_cleanly_on_c
     worker_pid = int(run["executed_by"].rsplit("-", 1)[1])
     assert worker_pid != process.pid
     assert worker_pid in {p.pid for p in descendants(process.pid)}, "executed by a child worker process"
+
+    waited = netcron(data_dir, "run", "touch all", "--wait", "--timeout", "60")
+    assert waited.returncode == 0, waited.stderr
+    assert re.search(r"run #\d+ completed: 1 ok, 0 failed", waited.stdout)
+
+    templates = http("GET", f"{base}/api/job-templates", token)[1]
+    assert "demo: touch every device" in {t["name"] for t in templates["items"]}
 
     workers = http("GET", f"{base}/api/workers", token)[1]
     assert any(set(w["queues"]) == {"default", "backup", "network", "heavy"} and w["alive"]
