@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,6 +32,8 @@ class RunContext(Protocol):
     def device_result(self, device, status: str, message: str = "", *, detail: str = "",
                       data: dict | None = None, artifact: str = "", started_at=None) -> None: ...
     def is_cancelled(self) -> bool: ...
+    def lock_device(self, device) -> int | None: ...
+    def each_device(self) -> Iterator: ...
 
 
 @dataclass(frozen=True)

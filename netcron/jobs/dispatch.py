@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from netcron.jobs.choices import LogLevel, RunStatus, TriggeredBy
-from netcron.jobs.models import JobRun, JobSchedule, JobTemplate
+from netcron.jobs.models import DeviceLock, JobRun, JobSchedule, JobTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ def reap(now=None) -> dict:
             status=RunStatus.FAILED, finished_at=now, error=error
         ):
             lost += 1
+            DeviceLock.release(run.pk)
             run.refresh_from_db()
             run.log(error, LogLevel.ERROR)
             if schedule_retry(run) is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timezone import now
@@ -217,6 +217,24 @@ class JobRun(models.Model):
             self.celery_task_id = task_id
         return bool(claimed)
 
+    def claim(self, worker: str, task_id: str = "", defer_seconds: int = 5) -> str:
+        """Start the run unless the template's concurrency cap is reached.
+
+        Returns "claimed", "duplicate" (another delivery already took it) or "deferred" (at capacity:
+        the run stays pending and the reaper publishes it again after `defer_seconds`).
+        """
+        cap = self.template.max_concurrent_runs if self.template else 0
+        with transaction.atomic():
+            if cap:
+                # Locking the template row serialises claims of its runs, so the count below stays true.
+                list(JobTemplate.objects.select_for_update().filter(pk=self.template_id).values_list("pk"))
+                running = JobRun.objects.filter(template_id=self.template_id, status=RunStatus.RUNNING).count()
+                if running >= cap:
+                    JobRun.objects.filter(pk=self.pk, status=RunStatus.PENDING).update(
+                        queued_at=timezone.now() + timedelta(seconds=defer_seconds), published_at=None)
+                    return "deferred"
+            return "claimed" if self.mark_running(worker, task_id) else "duplicate"
+
     def beat(self, done: int | None = None, total: int | None = None) -> None:
         """Heartbeat (and progress) of a running run; never resurrects a finished one."""
         values: dict = {"heartbeat_at": timezone.now()}
@@ -259,6 +277,7 @@ class JobRun(models.Model):
         if result is not None:
             values["result"] = result
         done = JobRun.objects.filter(pk=self.pk, status=RunStatus.RUNNING).update(**values)
+        DeviceLock.release(self.pk)
         if done:
             JobRun.objects.filter(pk=self.pk, progress_done__lt=F("progress_total"), status=RunStatus.COMPLETED
                                   ).update(progress_done=F("progress_total"))
@@ -310,6 +329,48 @@ class RunLog(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} {self.level}: {self.message[:60]}"
+
+
+class DeviceLock(models.Model):
+    """While a run works on a device, no other run of the same job type may touch that device."""
+
+    device = models.ForeignKey("inventory.Device", on_delete=models.CASCADE, related_name="+")
+    job_type = models.CharField(max_length=50)
+    run = models.ForeignKey(JobRun, on_delete=models.CASCADE, related_name="device_locks")
+    acquired_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "job_type"], name="devicelock_one_holder")]
+
+    def __str__(self) -> str:
+        return f"{self.job_type} on device {self.device_id} held by run {self.run_id}"
+
+    @classmethod
+    def acquire(cls, run: JobRun, device) -> int | None:
+        """Take the lock; returns None on success, or the id of the live run that holds it."""
+        for _ in range(2):
+            try:
+                with transaction.atomic():
+                    cls.objects.create(device=device, job_type=run.job_type, run=run)
+                return None
+            except IntegrityError:
+                holder = cls.objects.filter(device=device, job_type=run.job_type).select_related("run").first()
+                if holder is None:
+                    continue  # released in between: try again
+                if holder.run_id == run.pk:
+                    return None
+                if holder.run.status not in RunStatus.active():
+                    cls.objects.filter(pk=holder.pk, run_id=holder.run_id).delete()  # left by a dead run
+                    continue
+                return holder.run_id
+        return None if cls.objects.filter(device=device, job_type=run.job_type, run=run).exists() else -1
+
+    @classmethod
+    def release(cls, run_id: int, device_id: int | None = None) -> None:
+        locks = cls.objects.filter(run_id=run_id)
+        if device_id is not None:
+            locks = locks.filter(device_id=device_id)
+        locks.delete()
 
 
 class WorkerHeartbeat(models.Model):

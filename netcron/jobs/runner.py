@@ -16,7 +16,7 @@ from netcron.executors import UnknownJobType, get_job_type
 from netcron.executors.base import JobFailed, RetryableJobError
 from netcron.inventory.models import Device
 from netcron.jobs.choices import DeviceStatus, LogLevel, RunStatus
-from netcron.jobs.models import DeviceResult, JobRun, RunLog
+from netcron.jobs.models import DeviceLock, DeviceResult, JobRun, RunLog
 from netcron.jobs.targets import resolve_targets
 
 logger = logging.getLogger(__name__)
@@ -78,8 +78,30 @@ class Context:
                       "detail": detail, "data": data or {}, "artifact": artifact,
                       "started_at": started_at, "finished_at": timezone.now()},
         )
+        DeviceLock.release(self.run_id, device.pk)
         if status == DeviceStatus.FAILED:
             self.log(f"{device.name}: {message}", LogLevel.ERROR, device=device)
+
+    def lock_device(self, device) -> int | None:
+        """Lock `device` for this run's job type; returns None when locked, else the holding run's id."""
+        return DeviceLock.acquire(self.run, device)
+
+    def each_device(self):
+        """Yield the devices in turn, stopping on cancel, locking each one and reporting progress.
+
+        A device another live run of the same job type is working on is skipped, with the reason.
+        """
+        total = len(self.devices)
+        for done, device in enumerate(self.devices, start=1):
+            if self.is_cancelled():
+                return
+            holder = self.lock_device(device)
+            if holder is not None:
+                self.device_result(device, DeviceStatus.SKIPPED,
+                                   f"busy: run #{holder} of the same job type is working on this device")
+            else:
+                yield device
+            self.progress(done, total)
 
     def is_cancelled(self) -> bool:
         with self._lock:
@@ -106,9 +128,13 @@ def execute_run(run_id: int, worker: str, task_id: str = "") -> str:
     if run is None:
         logger.warning("run %s does not exist (deleted?); dropping the delivery", run_id)
         return "missing"
-    if not run.mark_running(worker, task_id):
+    claim = run.claim(worker, task_id)
+    if claim == "deferred":
+        logger.info("run %s waits: template %s is at its concurrency limit", run_id, run.template_id)
+        return claim
+    if claim == "duplicate":
         logger.info("run %s is already %s; duplicate delivery ignored", run_id, run.status)
-        return "duplicate"
+        return claim
     heartbeat = Heartbeat(run, settings.NETCRON_HEARTBEAT_SECONDS)
     heartbeat.start()
     try:

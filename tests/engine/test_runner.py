@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from netcron.jobs import runner
 from netcron.jobs.models import DeviceResult, JobRun
@@ -156,3 +157,50 @@ def test_a_crash_is_retried_when_the_template_allows_retries(devices, monkeypatc
     assert retry.queued_at > run.finished_at  # backoff: the reaper publishes it when due
     execute(retry)
     assert not JobRun.objects.filter(retry_of=retry).exists()  # attempts exhausted
+
+
+def test_a_template_at_its_concurrency_limit_defers_the_new_run(devices):
+    template = make_template(max_concurrent_runs=1)
+    make_run(template, status="running")
+    waiting = make_run(template, published_at=None)
+    assert execute(waiting) == "deferred"
+    assert waiting.status == "pending"
+    assert waiting.published_at is None
+    assert waiting.queued_at > timezone.now()
+
+
+def test_a_template_below_its_concurrency_limit_starts_the_run(devices):
+    template = make_template(max_concurrent_runs=2)
+    make_run(template, status="running")
+    assert execute(make_run(template)) == "completed"
+
+
+def test_a_device_busy_with_the_same_job_type_is_skipped_with_the_reason(devices):
+    from netcron.jobs.models import DeviceLock
+
+    other = make_run(make_template(name="other"), status="running")
+    DeviceLock.objects.create(device=devices[0], job_type="noop", run=other)
+    run = make_run(make_template())
+    execute(run)
+    result = run.device_results.get(device=devices[0])
+    assert (result.status, result.message) == ("skipped", f"busy: run #{other.pk} of the same job type is working "
+                                                          "on this device")
+    assert run.count_ok == 2
+
+
+def test_a_lock_left_by_a_finished_run_is_taken_over(devices):
+    from netcron.jobs.models import DeviceLock
+
+    dead = make_run(make_template(name="other"), status="failed")
+    DeviceLock.objects.create(device=devices[0], job_type="noop", run=dead)
+    run = make_run(make_template())
+    execute(run)
+    assert run.count_ok == 3
+
+
+def test_device_locks_are_released_when_the_run_ends(devices):
+    from netcron.jobs.models import DeviceLock
+
+    run = make_run(make_template())
+    execute(run)
+    assert not DeviceLock.objects.exists()
