@@ -37,3 +37,16 @@ app.conf.update(
     broker_transport_options={"visibility_timeout": 12 * 3600, "polling_interval": 0.05},
 )
 app.autodiscover_tasks(["netcron.jobs"])
+
+
+def use_broker(broker_url: str) -> str:
+    """Point the app at another broker and drop pooled connections to the old one; returns the old URL."""
+    import kombu.pools
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = broker_url
+    # kombu keeps pools in a global registry keyed by URL; a closed one would be handed out again.
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    return previous

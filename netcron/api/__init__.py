@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ValidationError as PydanticValidationError
 
@@ -72,6 +73,18 @@ def on_integrity_error(request, exc):
     return _json(request, 409, "conflicts with an existing object (a name must be unique)")
 
 
+@api.exception_handler(DataError)
+def on_data_error(request, exc):
+    # PostgreSQL refuses e.g. NUL characters in text and JSON; the message is generic (no input echoed).
+    return _json(request, 422, "a value cannot be stored: out of range or containing NUL characters")
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request, exc):
+    # Dates past year 9999 once converted to UTC or a time zone, numbers beyond 64 bits on SQLite.
+    return _json(request, 422, "a value is out of range (a date too close to year 1 or 9999, or a huge number)")
+
+
 @api.exception_handler(DjangoValidationError)
 def on_django_validation_error(request, exc: DjangoValidationError):
     return _json(request, 422, "; ".join(exc.messages))
@@ -109,3 +122,15 @@ api.add_router("/job-templates", templates.router)
 api.add_router("/job-schedules", schedules.router)
 api.add_router("/job-runs", runs.router)
 api.add_router("/workers", workers.router)
+
+# Last, so it only sees URLs no router matched: an unknown /api/ path is a JSON 404 like the others.
+fallback = Router()
+
+
+@fallback.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:path}", auth=None,
+                        include_in_schema=False)
+def unknown_endpoint(request, path: str):
+    raise HttpError(404, f"no API endpoint at {request.path}")
+
+
+api.add_router("/", fallback)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -9,6 +10,7 @@ from ninja import Schema
 from ninja.errors import HttpError
 
 MAX_PAGE_SIZE = 500
+MAX_ID = 2**63 - 1
 
 
 class Page(Schema):
@@ -24,9 +26,10 @@ def paginate(queryset: QuerySet, page: int, page_size: int, serialize) -> dict:
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise HttpError(422, f"page_size: must be between 1 and {MAX_PAGE_SIZE}")
     start = (page - 1) * page_size
-    items = list(queryset[start:start + page_size])
-    return {"count": queryset.count(), "page": page, "page_size": page_size,
-            "items": [serialize(item) for item in items]}
+    count = queryset.count()
+    # Past the end: no query, so a huge page number cannot overflow the database's OFFSET.
+    items = list(queryset[start:start + page_size]) if start < count else []
+    return {"count": count, "page": page, "page_size": page_size, "items": [serialize(item) for item in items]}
 
 
 def split_values(name: str, raw: str | None, allowed: list[str] | None = None) -> list[str]:
@@ -44,9 +47,16 @@ def split_values(name: str, raw: str | None, allowed: list[str] | None = None) -
 def split_ints(name: str, raw: str | None) -> list[int]:
     values = split_values(name, raw)
     try:
-        return [int(v) for v in values]
+        return [checked_id(name, int(v)) for v in values]
     except ValueError:
         raise HttpError(422, f"{name}: expected comma-separated numbers") from None
+
+
+def checked_id(name: str, value: int) -> int:
+    """An id used in a filter, within the database's 64-bit range (beyond it SQLite raises OverflowError)."""
+    if not -MAX_ID <= value <= MAX_ID:
+        raise HttpError(422, f"{name}: {value} is out of range")
+    return value
 
 
 def get_or_404(queryset: QuerySet | type[Model], pk: int, label: str):
@@ -55,6 +65,13 @@ def get_or_404(queryset: QuerySet | type[Model], pk: int, label: str):
     if obj is None:
         raise HttpError(404, f"{label} {pk} not found")
     return obj
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Naive datetimes from clients are UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def iso(value) -> str | None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from ninja import Router, Schema
+from ninja.errors import HttpError
 from pydantic import Field
 
 from netcron.api.auth import INVENTORY_READ, INVENTORY_WRITE, require
@@ -26,12 +27,12 @@ class LocationOut(Schema):
 def _parent(payload: LocationIn, current: Location | None = None) -> Location | None:
     if payload.parent_id is None:
         return None
-    parent = get_or_404(Location, payload.parent_id, "parent location")
+    parent = Location.objects.filter(pk=payload.parent_id).first()
+    if parent is None:  # a bad reference in the body is a 422 naming the field, as for devices
+        raise HttpError(422, f"parent_id: location {payload.parent_id} does not exist")
     node = parent
     while node is not None:  # a location cannot sit under itself
         if current is not None and node.pk == current.pk:
-            from ninja.errors import HttpError
-
             raise HttpError(422, "parent_id: a location cannot be its own ancestor")
         node = node.parent
     return parent
@@ -73,8 +74,6 @@ def delete_location(request, location_id: int):
     require(request, INVENTORY_WRITE)
     location = get_or_404(Location, location_id, "location")
     if location.children.exists():
-        from ninja.errors import HttpError
-
         raise HttpError(409, "location has child locations; move or delete them first")
     location.delete()
     return 204, None

@@ -6,7 +6,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from netcron.api.auth import JOBS_READ, require, user_of
-from netcron.api.common import iso, paginate, split_ints, split_values
+from netcron.api.common import aware, iso, paginate, split_ints, split_values
 from netcron.api.visibility import visible, writable
 from netcron.executors import job_types
 from netcron.executors.base import JobFailed
@@ -110,9 +110,9 @@ def list_runs(request, status: str | None = None, job_type: str | None = None, t
     if ids := split_ints("template_id", template_id):
         qs = qs.filter(template_id__in=ids)
     if queued_after is not None:
-        qs = qs.filter(queued_at__gte=queued_after)
+        qs = qs.filter(queued_at__gte=aware(queued_after))
     if queued_before is not None:
-        qs = qs.filter(queued_at__lt=queued_before)
+        qs = qs.filter(queued_at__lt=aware(queued_before))
     return paginate(qs, page, page_size, run_out)
 
 

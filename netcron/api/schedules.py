@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from django.utils import timezone
 from ninja import Router, Schema
@@ -8,7 +8,7 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from netcron.api.auth import JOBS_READ, JOBS_WRITE, require, user_of
-from netcron.api.common import iso, paginate, split_values
+from netcron.api.common import aware, checked_id, iso, paginate, split_values
 from netcron.api.templates import credential_or_422, validated_params
 from netcron.api.visibility import visible, writable
 from netcron.jobs import dispatch
@@ -88,12 +88,6 @@ class ScheduleOut(Schema):
     is_system: bool
 
 
-def aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def schedule_out(schedule: JobSchedule) -> dict:
     return {
         "id": schedule.pk, "name": schedule.name, "template_id": schedule.template_id,
@@ -123,7 +117,7 @@ def apply(schedule: JobSchedule, payload: ScheduleIn, request) -> JobSchedule:
         raise HttpError(422, f"template_id: template {payload.template_id} does not exist")
     if payload.is_global and not template.is_global:
         raise HttpError(422, "is_global: a global schedule cannot run a private template")
-    validated_params(template.job_type, {**template.params, **payload.param_overrides})
+    validated_params(template.job_type, {**template.params, **payload.param_overrides}, "param_overrides")
     schedule.template = template
     for field in ("name", "kind", "cron_expr", "interval_seconds", "time_of_day", "timezone", "is_active",
                   "is_global", "param_overrides", "misfire_policy", "misfire_grace_seconds", "overlap_policy"):
@@ -156,7 +150,7 @@ def list_schedules(request, is_active: bool | None = None, template_id: int | No
     if is_active is not None:
         qs = qs.filter(is_active=is_active)
     if template_id is not None:
-        qs = qs.filter(template_id=template_id)
+        qs = qs.filter(template_id=checked_id("template_id", template_id))
     if values := split_values("kind", kind, list(ScheduleKind.values)):
         qs = qs.filter(kind__in=values)
     return paginate(qs, page, page_size, schedule_out)

@@ -9,7 +9,8 @@ from netcron import __version__
 router = Router(tags=["system"])
 
 
-@router.get("/health", auth=None, summary="Liveness and database check (no authentication)")
+@router.get("/health", auth=None, response={200: dict, 503: dict},
+            summary="Liveness and database check (no authentication)")
 def health(request):
     try:
         with connection.cursor() as cursor:

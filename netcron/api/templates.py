@@ -3,10 +3,10 @@ from __future__ import annotations
 from django.db.models import OuterRef, Subquery
 from ninja import Router, Schema
 from ninja.errors import HttpError
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from netcron.api.auth import JOBS_READ, JOBS_WRITE, require, user_of
-from netcron.api.common import iso, paginate, split_values
+from netcron.api.common import MAX_ID, iso, paginate, split_values
 from netcron.api.visibility import visible, writable
 from netcron.conf import ALL_QUEUES
 from netcron.executors import job_types
@@ -28,6 +28,23 @@ class Targets(Schema):
     platforms: list[str] = Field(default_factory=list)
 
     model_config = {"extra": "forbid"}
+
+    @field_validator("devices", mode="before")
+    @classmethod
+    def ids_as_strings(cls, values):
+        # Ids may be sent as numbers; they are stored as strings like names.
+        if isinstance(values, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values]
+        return values
+
+    @field_validator("devices")
+    @classmethod
+    def usable_ids(cls, values: list[str]) -> list[str]:
+        # resolve_targets treats str.isdigit() entries as ids: "²" or a 25-digit number would crash it.
+        for value in values:
+            if value.isdigit() and not (value.isdecimal() and int(value) <= MAX_ID):
+                raise ValueError(f"{value!r} is not a usable device id")
+        return values
 
 
 class TemplateIn(Schema):
@@ -74,7 +91,13 @@ class JobTypeOut(Schema):
     params_schema: dict
 
 
-class RunNowIn(Schema):
+class RunNowIn(BaseModel):
+    """A plain pydantic model, not a ninja Schema (which reads any object by attribute): every field is
+    optional, so a typo ("params": {...}) or a body that is not an object must be an error rather than
+    silently running the job with the template's own parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
     param_overrides: dict = Field(default_factory=dict)
     credential_id: int | None = None
 
@@ -92,15 +115,15 @@ def template_out(template: JobTemplate) -> dict:
     }
 
 
-def validated_params(job_type: str, params: dict) -> dict:
-    """The params as the type's model accepts them, or a 422 whose loc names the parameter."""
+def validated_params(job_type: str, params: dict, field: str = "params") -> dict:
+    """The params as the type's model accepts them, or a 422 whose loc names `field` and the parameter."""
     spec = job_types().get(job_type)
     if spec is None:
         raise HttpError(422, f"job_type: unknown job type {job_type!r}; known: {', '.join(sorted(job_types()))}")
     try:
         return spec.validate_params(params).model_dump(mode="json")
     except ValidationError as exc:
-        errors = [{"loc": ["body", "params", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        errors = [{"loc": ["body", field, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         raise HttpError(422, errors) from None
 
 
@@ -126,6 +149,13 @@ def apply(template: JobTemplate, payload: TemplateIn, user) -> JobTemplate:
         template.owner = user
     if template.pk and not template.is_global and template.schedules.filter(is_global=True).exists():
         raise HttpError(422, "is_global: the template has global schedules; make them private first")
+    if template.pk:  # a new job type or params must still accept the overrides of the template's schedules
+        for schedule in template.schedules.exclude(param_overrides={}).only("name", "param_overrides"):
+            try:
+                job_types()[template.job_type].validate_params({**template.params, **schedule.param_overrides})
+            except ValidationError:
+                raise HttpError(422, f"params: the param_overrides of schedule {schedule.name!r} do not fit "
+                                     f"job type {template.job_type!r}; change the schedule first") from None
     template.save()
     return template
 
@@ -176,7 +206,11 @@ def update_template(request, template_id: int, payload: TemplateIn):
 
 @router.delete("/{template_id}", response={204: None})
 def delete_template(request, template_id: int):
-    writable(request, JobTemplate, template_id, "template").delete()
+    template = writable(request, JobTemplate, template_id, "template")
+    schedules = template.schedules.count()
+    if schedules:
+        raise HttpError(409, f"the template is used by {schedules} schedule(s); delete them first")
+    template.delete()
     return 204, None
 
 
@@ -192,7 +226,7 @@ def preview_targets(request, template_id: int):
 def run_template(request, template_id: int, payload: RunNowIn | None = None):
     template = writable(request, JobTemplate, template_id, "template")
     payload = payload or RunNowIn()
-    validated_params(template.job_type, {**template.params, **payload.param_overrides})
+    validated_params(template.job_type, {**template.params, **payload.param_overrides}, "param_overrides")
     run = dispatch.launch(template, TriggeredBy.API, user=user_of(request),
                           param_overrides=payload.param_overrides,
                           credential=credential_or_422(payload.credential_id))

@@ -51,7 +51,10 @@ def new_run(template: JobTemplate, triggered_by: str, *, user=None, schedule: Jo
     return JobRun(
         template=template, schedule=schedule, scheduled_for=scheduled_for, job_name=template.name,
         job_type=template.job_type, triggered_by=triggered_by, requested_by=user,
-        is_global=template.is_global, owner=template.owner, queue=template.effective_queue(),
+        # A private schedule makes its runs private too, even on a global template.
+        is_global=template.is_global and (schedule is None or schedule.is_global),
+        owner=schedule.owner if schedule is not None and not schedule.is_global else template.owner,
+        queue=template.effective_queue(),
         params=params, credential=credential or template.credential, target_device_ids=target_device_ids,
         retry_of=retry_of, attempt=(retry_of.attempt + 1) if retry_of else 1,
     )

@@ -76,7 +76,8 @@ class JobSchedule(models.Model):
     """When a template runs. next_fire_at is the single source of truth for the scheduler."""
 
     name = models.CharField(max_length=100)
-    template = models.ForeignKey(JobTemplate, on_delete=models.CASCADE, related_name="schedules")
+    # PROTECT: deleting a template must not silently delete other users' (possibly private) schedules.
+    template = models.ForeignKey(JobTemplate, on_delete=models.PROTECT, related_name="schedules")
     kind = models.CharField(max_length=10, choices=ScheduleKind.choices, default=ScheduleKind.CRON)
     cron_expr = models.CharField(max_length=256, blank=True, default="")
     interval_seconds = models.PositiveIntegerField(null=True, blank=True)

@@ -23,7 +23,7 @@ def resolve_targets(targets: dict | None) -> QuerySet[Device]:
     explicit = Q(pk__in=[])
     named = [str(d) for d in targets.get("devices") or []]
     if named:
-        ids = [int(d) for d in named if d.isdigit()]
+        ids = [int(d) for d in named if d.isascii() and d.isdigit() and len(d) <= 18]
         explicit = Q(pk__in=ids) | Q(name__in=named)
     filters = Q()
     has_filter = False

@@ -21,11 +21,11 @@ def netcron(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(autouse=True)
 def memory_broker():
-    from netcron.celery import app
+    from netcron.celery import use_broker
 
-    previous, app.conf.broker_url, app._pool = app.conf.broker_url, "memory://", None
+    previous = use_broker("memory://")
     yield
-    app.conf.broker_url, app._pool = previous, None
+    use_broker(previous)
 
 
 def test_schedule_preview_prints_one_utc_instant_per_line_with_dst_handled(capsys):

@@ -41,15 +41,12 @@ def redis_broker():
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     import redis
 
-    from netcron.celery import app
+    from netcron.celery import use_broker
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    previous = app.conf.broker_url
-    app.conf.broker_url = REDIS_URL
-    app._pool = None
+    previous = use_broker(REDIS_URL)
     yield REDIS_URL
-    app.conf.broker_url = previous
-    app._pool = None
+    use_broker(previous)
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 

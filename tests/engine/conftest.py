@@ -11,15 +11,11 @@ from netcron.jobs.models import JobRun, JobSchedule, JobTemplate
 @pytest.fixture(autouse=True)
 def in_memory_broker(settings):
     """Publishing goes to kombu's in-process memory transport: the real publish code path, no server."""
-    from netcron.celery import app
+    from netcron.celery import use_broker
 
-    previous = app.conf.broker_url
-    app.conf.broker_url = "memory://"
-    app.pool.force_close_all() if app._pool else None
-    app._pool = None
+    previous = use_broker("memory://")
     yield
-    app.conf.broker_url = previous
-    app._pool = None
+    use_broker(previous)
 
 
 @pytest.fixture

@@ -204,3 +204,9 @@ def test_device_locks_are_released_when_the_run_ends(devices):
     run = make_run(make_template())
     execute(run)
     assert not DeviceLock.objects.exists()
+
+
+def test_odd_digit_strings_in_device_targets_do_not_crash_resolution(devices):
+    run = make_run(make_template(targets={"devices": ["²", "9" * 30, "r1"]}))
+    execute(run)
+    assert run.target_device_ids == [devices[0].pk]

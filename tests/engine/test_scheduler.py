@@ -165,3 +165,9 @@ def test_the_scheduler_loop_survives_a_failing_tick(monkeypatch):
 
     monkeypatch.setattr(scheduler, "tick", broken)
     loop.run_once()  # logs and carries on
+
+
+def test_runs_of_a_private_schedule_are_private_to_its_owner(alice):
+    make_schedule(make_template(), utc(2026, 6, 1, 12, 0), is_global=False, owner=alice)
+    [run] = tick()
+    assert (run.is_global, run.owner_id) == (False, alice.pk)

@@ -781,3 +781,14 @@ def test_interval_fires_stay_on_the_grid_from_start_at(start, interval, offset):
     assert fire is not None and fire > after and fire >= start
     assert (fire - start) % timedelta(seconds=interval) == timedelta(0)
     assert fire == start or fire - timedelta(seconds=interval) <= after
+
+
+def test_bounds_outside_the_supported_years_are_rejected_naming_the_field():
+    timing = Timing(kind="once", run_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+    with pytest.raises(ScheduleError) as error:
+        timing.validate()
+    assert error.value.field == "run_at"
+
+
+def test_a_fire_past_the_end_of_the_calendar_exhausts_the_schedule_instead_of_crashing():
+    assert Timing(kind="cron", cron_expr="0 0 1 1 *").next_after(datetime(9999, 6, 1, tzinfo=UTC)) is None

@@ -47,6 +47,8 @@ class Timing:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
                 raise ScheduleError(name, f"{name} must be a timezone-aware datetime")
+            if value is not None and not 1970 <= value.year <= 9000:
+                raise ScheduleError(name, f"{name} must be between the years 1970 and 9000")
         if self.start_at is not None and self.end_at is not None and self.end_at < self.start_at:
             raise ScheduleError("end_at", "end_at must not be before start_at")
         KINDS[self.kind].check(self)
@@ -57,7 +59,10 @@ class Timing:
         self.validate()
         if self.start_at is not None:
             after = max(after, self.start_at.astimezone(UTC) - _TICK)  # start_at itself may fire
-        fire = KINDS[self.kind].next(self, after)
+        try:
+            fire = KINDS[self.kind].next(self, after)
+        except OverflowError:  # past the end of the calendar (year 9999): nothing more to fire
+            return None
         if fire is None or (self.end_at is not None and fire > self.end_at):
             return None
         return fire

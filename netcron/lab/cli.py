@@ -1,0 +1,133 @@
+"""``netcron lab`` entry points: ``main(argv)`` (argparse) and ``run_lab(...)`` (keyword arguments)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from .lab import Lab
+from .model import FAULTS, PLATFORMS, LabDeviceSpec, default_port, generate, load_lab_file, write_inventory
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="netcron lab", description="Run simulated network devices on 127.0.1.x.")
+    p.add_argument("--devices", "-n", type=int, default=10, help="number of devices (default 10)")
+    p.add_argument(
+        "--platforms", default=",".join(PLATFORMS),
+        help=f"comma-separated platforms, assigned round-robin (default: all of {','.join(PLATFORMS)})",
+    )
+    p.add_argument("--lab-file", type=Path, help="YAML/JSON lab description (overrides --devices/--platforms)")
+    p.add_argument("--port", type=int, default=None, help="SSH port on every address (default 22 as root, else 2222)")
+    p.add_argument("--base-address", default="127.0.1.1", help="first device address (default 127.0.1.1)")
+    p.add_argument("--snmp-port", type=int, default=None, help="SNMP agent port per device (0 = no SNMP; "
+                   "default 161 as root, else 1161)")
+    p.add_argument("--data-dir", type=Path, default=Path(".netcron/lab"), help="host keys live here")
+    p.add_argument("--config-lines", type=int, default=300, help="approximate running-config size")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds before every reply")
+    p.add_argument("--username", default="admin")
+    p.add_argument("--password", default="admin")
+    p.add_argument("--enable-secret", default="enable")
+    p.add_argument("--fault", action="append", default=[], metavar="DEVICE=FAULT[,FAULT]",
+                   help=f"start a device with faults ({', '.join(FAULTS)})")
+    p.add_argument("--emit-inventory", action="append", default=[], type=Path, metavar="FILE",
+                   help="write the devices and credentials as CSV (or JSON if FILE ends in .json)")
+    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def specs_from_args(args: argparse.Namespace) -> tuple[list[LabDeviceSpec], Path]:
+    data_dir = args.data_dir
+    if args.lab_file:
+        spec = load_lab_file(args.lab_file, port=args.port)
+        devices = spec.devices
+        if spec.data_dir != Path(".netcron/lab"):
+            data_dir = spec.data_dir
+    else:
+        platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
+        bad = [p for p in platforms if p not in PLATFORMS]
+        if bad:
+            raise SystemExit(f"unknown platform(s): {', '.join(bad)}; known: {', '.join(PLATFORMS)}")
+        devices = generate(
+            args.devices, platforms, port=args.port if args.port is not None else default_port(),
+            base_address=args.base_address, username=args.username, password=args.password,
+            enable_secret=args.enable_secret, config_lines=args.config_lines, latency=args.latency,
+        )
+    snmp_port = args.snmp_port
+    if snmp_port is None:
+        from .model import default_snmp_port
+
+        snmp_port = default_snmp_port()
+    by_name = {d.name: d for d in devices}
+    for d in devices:
+        if d.snmp_port is None and snmp_port:
+            d.snmp_port = snmp_port
+    for item in args.fault:
+        name, _, faults = item.partition("=")
+        if name not in by_name:
+            raise SystemExit(f"--fault: no device named {name!r}")
+        by_name[name].faults = [f for f in faults.split(",") if f]
+        by_name[name].__post_init__()
+    return devices, data_dir
+
+
+async def serve(lab: Lab, *, duration: float | None = None, out=sys.stdout) -> None:
+    await lab.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    specs = lab.specs
+    if specs:
+        first, last = specs[0], specs[-1]
+        print(f"netcron lab: {len(specs)} devices on {first.host}..{last.host} port {first.port}"
+              f" (user {first.username})", file=out)
+    # Scripts (and the benchmark) wait for this exact line before connecting.
+    print("READY", file=out, flush=True)
+    try:
+        if duration is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), duration)
+        else:
+            await stop.wait()
+    finally:
+        await lab.stop()
+
+
+def run_lab(
+    devices: list[LabDeviceSpec],
+    *,
+    data_dir: str | Path = ".netcron/lab",
+    emit_inventory: list[str | Path] = (),
+    duration: float | None = None,
+) -> None:
+    """Blocking: serve ``devices`` until SIGINT/SIGTERM (or ``duration`` seconds)."""
+    for path in emit_inventory:
+        write_inventory(devices, path)
+    asyncio.run(serve(Lab(devices, data_dir), duration=duration))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    devices, data_dir = specs_from_args(args)
+    try:
+        run_lab(devices, data_dir=data_dir, emit_inventory=args.emit_inventory, duration=args.duration)
+    except PermissionError:
+        print("netcron lab: permission denied binding ports; use --port above 1024", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"netcron lab: {e.strerror or e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

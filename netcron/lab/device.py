@@ -1,0 +1,81 @@
+"""Live state of one simulated device, shared by all its SSH, NETCONF and SNMP sessions."""
+
+from __future__ import annotations
+
+import copy
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .configgen import Facts, make_facts
+from .platforms import cli_class_for
+
+if TYPE_CHECKING:
+    from .model import LabDeviceSpec
+    from .platforms.base import Cli
+
+# Fixed reference so generated timestamps (boot, last change) are the same on every run.
+LAB_EPOCH = datetime(2026, 1, 5, 8, 0, 0, tzinfo=UTC)
+
+
+class DeviceState:
+    def __init__(self, spec: LabDeviceSpec, index: int = 0) -> None:
+        self.spec = spec
+        self.index = index
+        self.facts: Facts = make_facts(
+            spec.name, spec.platform, index=index, mgmt_ip=spec.host, config_lines=spec.config_lines,
+            location=spec.location or "lab",
+        )
+        self.cli_class: type[Cli] = cli_class_for(spec.platform)
+        self.hostname = self.facts.hostname
+        self.config = self.cli_class.build_config(self.facts, spec)
+        self.startup = copy.deepcopy(self.config)
+        self.startup_hostname = self.hostname
+        self.booted_at = LAB_EPOCH - timedelta(days=3 + self.facts.seed % 200, seconds=self.facts.seed % 86400)
+        self.last_change = LAB_EPOCH
+        self.last_change_by = spec.username
+        self.last_saved = LAB_EPOCH
+        self.faults: set[str] = set(spec.faults)
+        self.latency = spec.latency
+        self.started_monotonic = time.monotonic()
+        self.sessions_opened = 0
+        self.commands_run = 0
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def uptime(self) -> timedelta:
+        """Uptime as a device would report it: since the (fictional) boot, advancing in real time."""
+        return (LAB_EPOCH - self.booted_at) + timedelta(seconds=time.monotonic() - self.started_monotonic)
+
+    def touch(self, user: str) -> None:
+        self.last_change = datetime.now(UTC).replace(microsecond=0)
+        self.last_change_by = user
+
+    def save(self) -> None:
+        self.startup = copy.deepcopy(self.config)
+        self.startup_hostname = self.hostname
+        self.last_saved = datetime.now(UTC).replace(microsecond=0)
+
+    def new_cli(self, username: str | None = None) -> Cli:
+        cli = self.cli_class(self, username or self.spec.username)
+        if hasattr(cli, "privileged"):
+            cli.privileged = True
+        return cli
+
+    # out-of-band helpers used by tests and the lab API ----------------------------------------------------
+
+    def running_config(self) -> str:
+        return self.new_cli().render_running()
+
+    def startup_config(self) -> str:
+        return self.new_cli().render_startup()
+
+    def configure(self, lines: list[str], *, save: bool = False) -> None:
+        """Change the running config as if an operator typed ``lines`` in config mode (Junos: and committed)."""
+        self.new_cli("lab-admin").apply_lines(lines)
+        self.touch("lab-admin")
+        if save:
+            self.save()

@@ -1,0 +1,128 @@
+"""Run one async function over many items with a concurrency limit, per-item timeout, progress and cancel.
+
+Every executor (backups, commands, checks) goes through ``run_bounded``: results keep the input order,
+one failing item never stops the others, and a cancel request stops new items from starting while the
+running ones are cancelled cleanly (their ``async with`` blocks close their sessions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+CancelCheck = Callable[[], bool] | asyncio.Event | None
+Progress = Callable[[int, int], object] | None
+
+
+class ItemTimeout(TimeoutError):
+    """The item did not finish within its per-item timeout."""
+
+
+class Cancelled(Exception):
+    """The run was cancelled before this item finished (or started)."""
+
+
+@dataclass
+class Outcome(Generic[T, R]):
+    item: T
+    result: R | None = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _is_cancelled(cancel: CancelCheck) -> bool:
+    if cancel is None:
+        return False
+    if isinstance(cancel, asyncio.Event):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+async def run_bounded(
+    func: Callable[[T], Awaitable[R]],
+    items: Iterable[T],
+    *,
+    limit: int = 100,
+    timeout: float | None = None,
+    progress: Progress = None,
+    cancel: CancelCheck = None,
+    poll_interval: float = 0.2,
+) -> list[Outcome[T, R]]:
+    """Apply ``func`` to every item, at most ``limit`` at a time; never raises for item failures.
+
+    ``progress(done, total)`` is called after each item. ``cancel`` (a callable returning True or an
+    ``asyncio.Event``) is checked before each item starts and every ``poll_interval`` seconds while
+    items run; once set, running items are cancelled and the rest are reported as ``Cancelled``.
+    """
+    items = list(items)
+    total = len(items)
+    outcomes: list[Outcome[T, R]] = [Outcome(item) for item in items]
+    if not items:
+        return outcomes
+    limit = max(1, limit)
+    next_index = 0
+    done = 0
+    running: dict[asyncio.Task, int] = {}
+
+    async def one(index: int) -> None:
+        started = time.perf_counter()
+        try:
+            if timeout is None:
+                outcomes[index].result = await func(items[index])
+            else:
+                try:
+                    async with asyncio.timeout(timeout):
+                        outcomes[index].result = await func(items[index])
+                except TimeoutError as e:
+                    # Only our own deadline becomes ItemTimeout; a driver's typed Timeout passes through.
+                    if type(e) is TimeoutError:
+                        raise ItemTimeout(f"item timed out after {timeout:g}s") from None
+                    raise
+        except asyncio.CancelledError:
+            outcomes[index].error = Cancelled("cancelled")
+            raise
+        except Exception as e:
+            outcomes[index].error = e
+        finally:
+            outcomes[index].seconds = time.perf_counter() - started
+
+    cancelled = False
+    try:
+        while next_index < total or running:
+            if not cancelled and _is_cancelled(cancel):
+                cancelled = True
+                for task in running:
+                    task.cancel()
+            while not cancelled and next_index < total and len(running) < limit:
+                running[asyncio.create_task(one(next_index))] = next_index
+                next_index += 1
+            if not running:
+                break
+            finished, _ = await asyncio.wait(
+                running, timeout=poll_interval if cancel is not None else None,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in finished:
+                running.pop(task)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    finally:
+        # Our caller was cancelled (or crashed): take the running items down with us.
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+    for i in range(next_index, total):
+        outcomes[i].error = Cancelled("not started: run cancelled")
+    return outcomes

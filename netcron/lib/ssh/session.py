@@ -1,0 +1,447 @@
+"""Async SSH CLI driver: an interactive shell channel read until the device's prompt.
+
+Usage::
+
+    async with connect(DeviceSpec("10.0.0.1", platform="cisco_ios", username="u", password="p")) as s:
+        config = await s.send_command("show running-config")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import asyncssh
+
+from netcron.lib.hostkeys import HostKey, HostKeyPolicy, HostKeyStore, Verdict
+
+from .errors import (
+    AuthFailed,
+    CommandError,
+    ConnectionDropped,
+    DeviceError,
+    HostKeyMismatch,
+    HostKeyUnknown,
+    ProtocolError,
+    Timeout,
+    Unreachable,
+)
+from .platforms import Platform, get_platform
+
+log = logging.getLogger(__name__)
+
+# Pager leftovers: IOS erases "--More--" with backspaces; RouterOS and Junos use CR + spaces.
+_BACKSPACE_RUN = re.compile(r"\x08+ *\x08+|\x08")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    host: str
+    platform: str
+    username: str
+    password: str = field(default="", repr=False)
+    port: int = 22
+    enable_secret: str | None = field(default=None, repr=False)
+    name: str | None = None
+    connect_timeout: float = 15.0
+    command_timeout: float = 30.0
+    host_key_policy: HostKeyPolicy | str = HostKeyPolicy.TOFU
+    host_keys: HostKeyStore | None = field(default=None, repr=False, compare=False)
+    auto_enable: bool = True
+
+    @property
+    def target(self) -> str:
+        return self.name or (self.host if self.port == 22 else f"{self.host}:{self.port}")
+
+    def with_(self, **changes) -> DeviceSpec:
+        return replace(self, **changes)
+
+
+class _ShellChannel(asyncssh.SSHClientSession[str]):
+    """Collects output; wakes a single waiter whenever data arrives or the channel closes."""
+
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+        self.tail = ""  # last few hundred characters, where prompts and pagers show up
+        self.closed = False
+        self._wakeup: asyncio.Event = asyncio.Event()
+
+    def data_received(self, data: str, datatype: asyncssh.DataType) -> None:
+        self.chunks.append(data)
+        self.tail = (self.tail + data)[-512:]
+        self._wakeup.set()
+
+    def eof_received(self) -> bool:
+        self.closed = True
+        self._wakeup.set()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._wakeup.set()
+
+    def take(self) -> str:
+        text = "".join(self.chunks)
+        self.chunks.clear()
+        self.tail = ""
+        return text
+
+    async def wait(self) -> None:
+        await self._wakeup.wait()
+        self._wakeup.clear()
+
+
+class _Client(asyncssh.SSHClient):
+    """Applies the host key policy before any credential is sent."""
+
+    def __init__(self, spec: DeviceSpec) -> None:
+        self.spec = spec
+        self.verdict: Verdict | None = None
+        self.seen_key: HostKey | None = None
+
+    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+        blob = key.export_public_key("openssh").decode().split()
+        self.seen_key = HostKey(blob[0], blob[1])
+        store = self.spec.host_keys
+        assert store is not None
+        self.verdict = store.check(self.spec.host, self.spec.port, self.seen_key, self.spec.host_key_policy)
+        return self.verdict in (Verdict.KNOWN, Verdict.NEW, Verdict.ACCEPTED)
+
+
+def _options_kwargs(spec: DeviceSpec, platform: Platform) -> dict:
+    kwargs: dict = dict(
+        username=spec.username + platform.username_suffix,
+        password=spec.password,
+        client_keys=None,
+        agent_path=None,
+        config=None,  # ~/.ssh/config is the operator's, not the job's
+        preferred_auth=("keyboard-interactive", "password"),
+        connect_timeout=spec.connect_timeout,
+        login_timeout=spec.connect_timeout,
+        keepalive_interval=0,
+    )
+    policy = HostKeyPolicy(spec.host_key_policy)
+    if policy is HostKeyPolicy.IGNORE or spec.host_keys is None:
+        if policy is not HostKeyPolicy.IGNORE:
+            raise ValueError("host_keys store required unless host_key_policy is 'ignore'")
+        kwargs["known_hosts"] = None
+    else:
+        # An empty trust list makes asyncssh ask _Client.validate_host_public_key for every key.
+        kwargs["known_hosts"] = ([], [], [])
+        known = spec.host_keys.lookup(spec.host, spec.port)
+        if known:
+            # Only negotiate the key types we recorded, so the comparison is like for like.
+            kwargs["server_host_key_algs"] = sorted(known)
+    return kwargs
+
+
+async def _open(spec: DeviceSpec, platform: Platform) -> tuple[asyncssh.SSHClientConnection, _Client]:
+    client = _Client(spec)
+    kwargs = _options_kwargs(spec, platform)
+    try:
+        conn = await asyncio.wait_for(
+            asyncssh.connect(spec.host, spec.port, client_factory=lambda: client, **kwargs),
+            spec.connect_timeout,
+        )
+    except asyncssh.PermissionDenied:
+        raise AuthFailed("authentication failed", target=spec.target) from None
+    except asyncssh.HostKeyNotVerifiable:
+        raise _host_key_error(spec, client) from None
+    except asyncssh.KeyExchangeFailed as e:
+        if kwargs.get("server_host_key_algs"):
+            # The device no longer offers the key type we recorded: that is a key change too.
+            raise HostKeyMismatch("host key type changed", target=spec.target) from None
+        raise ProtocolError(f"key exchange failed: {e.reason}", target=spec.target) from None
+    except (TimeoutError, asyncssh.misc.ConnectionLost) as e:
+        if isinstance(e, TimeoutError):
+            raise Timeout(f"connect timed out after {spec.connect_timeout:g}s", target=spec.target) from None
+        raise ConnectionDropped("connection lost during login", target=spec.target) from None
+    except asyncssh.DisconnectError as e:
+        raise ConnectionDropped(f"disconnected during login: {e.reason}", target=spec.target) from None
+    except ConnectionRefusedError:
+        raise Unreachable("connection refused", target=spec.target) from None
+    except OSError as e:
+        raise Unreachable(e.strerror or type(e).__name__, target=spec.target) from None
+    if client.verdict is Verdict.NEW and client.seen_key and spec.host_keys is not None:
+        spec.host_keys.record(spec.host, spec.port, client.seen_key)
+        log.info("recorded new host key for %s (%s)", spec.target, client.seen_key.algorithm)
+    return conn, client
+
+
+def _host_key_error(spec: DeviceSpec, client: _Client) -> DeviceError:
+    if client.verdict is Verdict.UNKNOWN:
+        return HostKeyUnknown("host key not recorded (strict policy)", target=spec.target)
+    return HostKeyMismatch("host key does not match the recorded key", target=spec.target)
+
+
+class SshSession:
+    """One logged-in CLI session. Create with ``connect(spec)``."""
+
+    def __init__(self, spec: DeviceSpec, platform: Platform) -> None:
+        self.spec = spec
+        self.platform = platform
+        self.banner = ""
+        self.prompt = ""
+        self.hostname = ""
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._chan: asyncssh.SSHClientChannel | None = None
+        self._shell: _ShellChannel | None = None
+        self._any_prompt = re.compile(r"(?:^|\n)[\r\x00]*(" + platform.prompt + r")\Z")
+        self._prompt_re = self._any_prompt
+        self._more_re = re.compile(r"(?:" + platform.more + r")\s*\Z")
+        # A pager prompt and the erase sequence the device sends once a key was pressed.
+        self._more_strip = re.compile(r" ?(?:" + platform.more + r") ?(?:\x08+ *\x08+|\r *\r)?")
+        self._error_re = platform.error_re()
+        self._lock = asyncio.Lock()
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def open(self) -> SshSession:
+        self._conn, _ = await _open(self.spec, self.platform)
+        try:
+            self._chan, self._shell = await asyncio.wait_for(
+                self._conn.create_session(
+                    _ShellChannel, term_type="vt100", term_size=(511, 24), encoding="utf-8", errors="replace"
+                ),
+                self.spec.connect_timeout,
+            )
+            self.banner = await self._read_until_prompt(self.spec.connect_timeout, nudge=True)
+            self._learn_prompt()
+            for cmd in self.platform.paging_off:
+                await self._run(cmd, self.spec.command_timeout, check=False)
+            if self.spec.auto_enable and self.spec.enable_secret and self.platform.enable_cmd:
+                await self.enable()
+        except TimeoutError:
+            await self.close()
+            raise Timeout("no prompt after login", target=self.spec.target) from None
+        except asyncssh.ChannelOpenError as e:
+            await self.close()
+            raise ProtocolError(f"shell refused: {e.reason}", target=self.spec.target) from None
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            if self._chan is not None:
+                self._chan.close()
+            conn.close()
+            await asyncio.wait_for(conn.wait_closed(), 2)
+
+    async def __aenter__(self) -> SshSession:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    @property
+    def privileged(self) -> bool:
+        return self.prompt.rstrip().endswith(self.platform.privileged_suffix)
+
+    # -- public commands ----------------------------------------------------------------------------
+
+    async def send_command(self, command: str, *, timeout: float | None = None, check: bool = True) -> str:
+        """Run one command and return its output without the echo and the trailing prompt."""
+        async with self._lock:
+            return await self._run(command, timeout or self.spec.command_timeout, check=check)
+
+    async def enable(self) -> None:
+        if self.privileged or not self.platform.enable_cmd:
+            return
+        async with self._lock:
+            timeout = self.spec.command_timeout
+            self._write(self.platform.enable_cmd)
+            pattern = re.compile(
+                r"(?:^|\n)[\r\x00]*(?:(?P<pw>" + self.platform.password_prompt + r")|(?P<prompt>"
+                + self.platform.prompt + r"))\Z"
+            )
+            _, m = await self._read_until(pattern, timeout)
+            if m.group("pw"):
+                self._write(self.spec.enable_secret or "")
+                await self._read_until_prompt(timeout)
+            self._learn_prompt()
+            if not self.privileged:
+                raise AuthFailed("enable failed", target=self.spec.target)
+
+    async def send_config(self, lines: Iterable[str], *, timeout: float | None = None) -> str:
+        """Enter config mode, send the lines, leave it (Junos: commit). Stops at the first rejected line."""
+        timeout = timeout or self.spec.command_timeout
+        outputs = []
+        async with self._lock:
+            # Config may rename the device, so prompts are matched loosely until we leave config mode.
+            self._prompt_re = self._any_prompt
+            try:
+                for cmd in self.platform.config_enter:
+                    outputs.append(await self._run(cmd, timeout))
+                for line in lines:
+                    outputs.append(await self._run(line, timeout))
+                for cmd in self.platform.config_exit:
+                    outputs.append(await self._run(cmd, timeout, extra_errors=self.platform.config_errors))
+            except CommandError:
+                # Do not leave the session stuck in config mode for the next caller.
+                with contextlib.suppress(DeviceError):
+                    for cmd in self._abort_config_cmds():
+                        await self._run(cmd, timeout, check=False)
+                raise
+            finally:
+                if self._shell is not None and not self._shell.closed:
+                    self._learn_prompt()
+        return "\n".join(o for o in outputs if o)
+
+    async def save_config(self, *, timeout: float | None = None) -> str:
+        timeout = timeout or self.spec.command_timeout
+        async with self._lock:
+            return "\n".join([await self._run(cmd, timeout) for cmd in self.platform.save_cmds])
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _abort_config_cmds(self) -> tuple[str, ...]:
+        if self.platform.name == "juniper_junos":
+            return ("rollback 0", "exit")
+        return self.platform.config_exit
+
+    def _learn_prompt(self) -> None:
+        base = self.platform.prompt_base(self.prompt)
+        self.hostname = re.sub(r"^.*@", "", base)
+        self._prompt_re = re.compile(
+            r"(?:^|\n)[\r\x00]*(" + self.platform.prompt_from_base(base) + r")\Z"
+        )
+
+    def _write(self, text: str) -> None:
+        if self._chan is None or self._shell is None or self._shell.closed:
+            raise ConnectionDropped("session closed", target=self.spec.target)
+        self._chan.write(text + self.platform.line_end)
+
+    async def _run(
+        self, command: str, timeout: float, *, check: bool = True, extra_errors: tuple[str, ...] = ()
+    ) -> str:
+        self._write(command)
+        try:
+            raw = await self._read_until_prompt(timeout)
+        except TimeoutError:
+            raise Timeout(f"no prompt {timeout:g}s after {_short(command)!r}", target=self.spec.target) from None
+        out = _clean(raw, command, self._more_strip)
+        if check:
+            error_re = self._error_re
+            if extra_errors:
+                error_re = re.compile("|".join(f"(?:{e})" for e in (*self.platform.errors, *extra_errors)), re.M)
+            m = error_re.search(out)
+            if m:
+                line = out[m.start():].split("\n", 1)[0].strip()
+                raise CommandError(
+                    f"{_short(command)!r} rejected: {line[:120]}",
+                    target=self.spec.target,
+                    command=command,
+                    output=out,
+                )
+        return out
+
+    async def _read_until_prompt(self, timeout: float, *, nudge: bool = False) -> str:
+        text, m = await self._read_until(self._prompt_re, timeout, nudge=nudge)
+        self.prompt = m.group(1)
+        return text[: m.start(1)]
+
+    async def _read_until(
+        self, pattern: re.Pattern[str], timeout: float, *, nudge: bool = False
+    ) -> tuple[str, re.Match[str]]:
+        shell = self._shell
+        assert shell is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        nudge_at = loop.time() + min(2.0, timeout / 3) if nudge else None
+        parts: list[str] = []
+        confirmations = [(re.compile(q + r"\s*\Z"), a) for q, a in self.platform.confirmations]
+        while True:
+            tail = shell.tail.replace("\r\n", "\n")
+            m = pattern.search(tail)
+            if m:
+                parts.append(shell.take())
+                text = "".join(parts).replace("\r\n", "\n")
+                m = pattern.search(text, max(0, len(text) - len(tail) - 8))
+                if m:
+                    return text, m
+            if self._more_re.search(tail):
+                parts.append(shell.take())
+                self._chan.write(" ")  # type: ignore[union-attr]
+                continue
+            for q, answer in confirmations:
+                if q.search(tail):
+                    parts.append(shell.take())
+                    self._chan.write(answer + self.platform.line_end)  # type: ignore[union-attr]
+                    break
+            if shell.closed:
+                raise ConnectionDropped("session closed before the prompt came back", target=self.spec.target)
+            now = loop.time()
+            if now >= deadline:
+                raise TimeoutError
+            wait_for = deadline - now
+            if nudge_at is not None:
+                if now >= nudge_at:
+                    # Some devices only print the prompt after a keypress.
+                    self._chan.write(self.platform.line_end)  # type: ignore[union-attr]
+                    nudge_at = None
+                else:
+                    wait_for = min(wait_for, nudge_at - now)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(shell.wait(), wait_for)
+
+
+def _short(command: str) -> str:
+    return command if len(command) <= 60 else command[:57] + "..."
+
+
+def _clean(raw: str, command: str, more: re.Pattern[str] | None = None) -> str:
+    text = raw.replace("\r\n", "\n")
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    if more is not None:
+        text = more.sub("", text)
+    if "\x08" in text:
+        text = _BACKSPACE_RUN.sub("", text)
+    if "\r" in text:
+        text = re.sub(r"[^\n]*\r(?!\n)", "", text)  # carriage-return overwrites keep the last write
+    first, _, rest = text.partition("\n")
+    if first.strip() == command.strip() or first.rstrip().endswith(command.strip()):
+        text = rest
+    return text.rstrip("\n ")
+
+
+async def _connect(spec: DeviceSpec) -> SshSession:
+    platform = get_platform(spec.platform)
+    return await SshSession(spec, platform).open()
+
+
+class _Connecting:
+    """Lets ``async with connect(spec) as s`` work without an extra await."""
+
+    def __init__(self, spec: DeviceSpec) -> None:
+        self._spec = spec
+        self._session: SshSession | None = None
+
+    def __await__(self):
+        return _connect(self._spec).__await__()
+
+    async def __aenter__(self) -> SshSession:
+        self._session = await _connect(self._spec)
+        return self._session
+
+    async def __aexit__(self, *exc) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def connect(spec: DeviceSpec) -> _Connecting:
+    """Log in: ``async with connect(spec) as s`` (closes on exit) or ``s = await connect(spec)``.
+
+    The session is ready for commands: prompt learned, paging off, enabled if a secret was given.
+    """
+    return _Connecting(spec)
