@@ -13,6 +13,10 @@ $(BIN)/netcron: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# A third-party switch emulator our SSH driver is tested against; its metadata pins an ancient
+	# Twisted, so it is installed without dependencies next to a current Twisted.
+	$(BIN)/pip install --quiet 'twisted[conch]==26.10.0' tftpy==0.8.7 netaddr==1.3.0
+	$(BIN)/pip install --quiet --no-deps fake-switches==1.5.0
 	touch $(BIN)/netcron
 
 install: $(BIN)/netcron

@@ -76,11 +76,25 @@ def up(
     if not 1 <= port <= 65535:
         raise BadInput(f"--port: {port} is not a valid port")
     prepare(demo=demo, base_url=f"http://{host}:{port}")
-    supervisor = Supervisor(host=host, port=port, web_workers=web_workers)
+    lab = None
+    if demo:
+        from netcron.demo import lab_argv
+
+        lab = lab_argv()
+    supervisor = Supervisor(host=host, port=port, web_workers=web_workers, lab_argv=lab)
     raise SystemExit(supervisor.run())
 
 
+def lab(ctx: typer.Context) -> None:
+    """Serve simulated devices (SSH, SNMP, NETCONF) on 127.0.1.x; `netcron lab --help` for options."""
+    from netcron.lab import main as lab_main
+
+    raise SystemExit(lab_main(ctx.args))
+
+
 def register_process_commands(app: typer.Typer) -> None:
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                  "help_option_names": []}, add_help_option=False)(lab)
     app.command()(up)
     app.command()(web)
     app.command()(worker)

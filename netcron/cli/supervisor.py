@@ -76,13 +76,15 @@ class Child:
 class Supervisor:
     """Starts the children, restarts a crashed one with backoff, and stops them all on Ctrl-C/SIGTERM."""
 
-    def __init__(self, host: str, port: int, web_workers: int):
+    def __init__(self, host: str, port: int, web_workers: int, lab_argv: list[str] | None = None):
         python = sys.executable
         self.children = [
             Child("web", gunicorn_argv(host, port, web_workers)),
             Child("scheduler", [python, "-m", "netcron", "scheduler"]),
             Child("worker", [python, "-m", "netcron", "worker"]),
         ]
+        if lab_argv:
+            self.children.append(Child("lab", lab_argv))
         self.stopping = False
 
     def request_stop(self, *_args) -> None:

@@ -93,6 +93,14 @@ def _healthy(base: str) -> bool:
         return False
 
 
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def descendants(pid: int) -> list[psutil.Process]:
     try:
         return psutil.Process(pid).children(recursive=True)
@@ -137,6 +145,9 @@ def test_netcron_up_serves_runs_jobs_in_a_separate_worker_and_stops_cleanly_on_c
 
     templates = http("GET", f"{base}/api/job-templates", token)[1]
     assert "demo: touch every device" in {t["name"] for t in templates["items"]}
+    lab_devices = http("GET", f"{base}/api/devices?tag=lab&page_size=100", token)[1]
+    assert lab_devices["count"] == 20
+    wait_for(lambda: _listening("127.0.1.1", 2222), 30, "the demo lab to listen")
 
     workers = http("GET", f"{base}/api/workers", token)[1]
     assert any(set(w["queues"]) == {"default", "backup", "network", "heavy"} and w["alive"]
