@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count
 from django.http import HttpResponse
 from django.utils import timezone
@@ -72,6 +74,10 @@ class NetcronCollector:
 
 
 def metrics_view(request):
+    """Open by default (like most exporters); set NETCRON_METRICS_TOKEN to require `Bearer <token>`."""
+    expected = settings.NETCRON_METRICS_TOKEN
+    if expected and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {expected}"):
+        return HttpResponse("metrics token required\n", status=401, content_type="text/plain")
     registry = CollectorRegistry(auto_describe=False)
     registry.register(NetcronCollector())
     return HttpResponse(generate_latest(registry), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -110,3 +110,12 @@ def test_health_is_a_503_when_the_database_is_unavailable(monkeypatch):
     response = Client().get("/api/health")
     assert response.status_code == 503
     assert response.json()["status"] == "degraded" and response.json()["database"] == "unavailable"
+
+
+def test_metrics_require_the_configured_token(settings):
+    from django.test import Client
+
+    settings.NETCRON_METRICS_TOKEN = "scrape-me"
+    assert Client().get("/metrics").status_code == 401
+    assert Client().get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert Client().get("/metrics", headers={"Authorization": "Bearer scrape-me"}).status_code == 200
