@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
+from netcron.celery import app
 from netcron.jobs import runner
 from netcron.jobs.workers import worker_name
 
 
-@shared_task(name="netcron.execute_run", bind=True, acks_late=True, reject_on_worker_lost=True)
+# Bound to netcron's app (not shared_task): another Celery app created in the same process must not
+# capture the task and publish it to its own broker.
+@app.task(name="netcron.execute_run", bind=True, acks_late=True, reject_on_worker_lost=True)
 def execute_run(self, run_id: int) -> str:
     return runner.execute_run(run_id, worker=worker_name(self.request.hostname), task_id=self.request.id or "")
 

@@ -28,7 +28,7 @@ TEST_QUEUES = [Queue(name, TEST_EXCHANGE, routing_key=name) for name in ("alpha"
 def make_app(broker_dir: str, out_dir: str) -> Celery:
     """netcron's Celery settings in miniature: a direct exchange per queue, late acks, prefetch 1."""
     # fixups=[]: pytest-django exports DJANGO_SETTINGS_MODULE and the Django fixup would boot Django.
-    app = Celery("fsbroker_app", broker=f"{fsbroker.ALIAS}://{broker_dir}", fixups=[])
+    app = Celery("fsbroker_app", broker=f"{fsbroker.ALIAS}://{broker_dir}", fixups=[], set_as_current=False)
     app.conf.update(
         task_queues=[Queue(n, Exchange(n, type="direct"), routing_key=n) for n in QUEUES],
         task_default_queue="default",

@@ -1,0 +1,1 @@
+"""Server-rendered pages, one module per area; htmx partials live next to the page they update."""
