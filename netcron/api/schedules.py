@@ -109,8 +109,8 @@ def fires(timing: Timing, after: datetime, count: int) -> list[dict]:
             for at in timing.preview(after, count)]
 
 
-def apply(schedule: JobSchedule, payload: ScheduleIn, request) -> JobSchedule:
-    user = user_of(request)
+def apply(schedule: JobSchedule, payload: ScheduleIn, user) -> JobSchedule:
+    """Validate and save a schedule for `user`; HttpError 422 naming the field otherwise."""
     timing = payload.timing()
     template = JobTemplate.objects.visible_to(user).filter(pk=payload.template_id).first()
     if template is None:
@@ -159,7 +159,7 @@ def list_schedules(request, is_active: bool | None = None, template_id: int | No
 @router.post("", response={201: ScheduleOut})
 def create_schedule(request, payload: ScheduleIn):
     require(request, JOBS_WRITE)
-    return 201, schedule_out(apply(JobSchedule(), payload, request))
+    return 201, schedule_out(apply(JobSchedule(), payload, user_of(request)))
 
 
 @router.get("/{schedule_id}", response=ScheduleOut)
@@ -170,7 +170,7 @@ def get_schedule(request, schedule_id: int):
 @router.put("/{schedule_id}", response=ScheduleOut)
 def update_schedule(request, schedule_id: int, payload: ScheduleIn):
     schedule = writable(request, queryset(), schedule_id, "schedule")
-    return schedule_out(apply(schedule, payload, request))
+    return schedule_out(apply(schedule, payload, user_of(request)))
 
 
 @router.delete("/{schedule_id}", response={204: None})
@@ -190,11 +190,8 @@ def execute_schedule(request, schedule_id: int):
 @router.post("/{schedule_id}/toggle", response=ScheduleOut, summary="Pause or resume a schedule")
 def toggle_schedule(request, schedule_id: int):
     schedule = writable(request, queryset(), schedule_id, "schedule")
-    schedule.is_active = not schedule.is_active
-    schedule.reset_next_fire()
-    if schedule.is_active and schedule.next_fire_at is None:
+    if not schedule.set_active(not schedule.is_active):
         raise HttpError(409, "the schedule has no future fire time (one-off in the past or end_at passed)")
-    schedule.save(update_fields=["is_active", "next_fire_at", "updated_at"])
     return schedule_out(schedule)
 
 

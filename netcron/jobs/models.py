@@ -130,6 +130,17 @@ class JobSchedule(models.Model):
     def next_fire_after(self, after: datetime) -> datetime | None:
         return self.timing().next_after(after)
 
+    def set_active(self, active: bool) -> bool:
+        """Pause or resume and save; False (nothing saved) when resuming a schedule with no future fire."""
+        previous = self.is_active, self.next_fire_at
+        self.is_active = active
+        self.reset_next_fire()
+        if active and self.next_fire_at is None:
+            self.is_active, self.next_fire_at = previous
+            return False
+        self.save(update_fields=["is_active", "next_fire_at", "updated_at"])
+        return True
+
     def reset_next_fire(self, now: datetime | None = None) -> None:
         """Point next_fire_at at the first slot after now (used on create, edit and re-activation)."""
         now = now or timezone.now()

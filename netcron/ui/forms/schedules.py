@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -174,8 +173,7 @@ class ScheduleForm(TimingForm):
         try:
             payload = api_schedules.ScheduleIn(**self.payload())
             with transaction.atomic():
-                # The API's apply() reads the user from request.auth; hand it just that.
-                return api_schedules.apply(self.instance, payload, SimpleNamespace(auth=self.user))
+                return api_schedules.apply(self.instance, payload, self.user)
         except (HttpError, ValidationError, ScheduleError) as exc:
             add_errors(self, exc, ALIASES)
         return None

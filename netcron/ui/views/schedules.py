@@ -119,12 +119,8 @@ def schedule_preview(request):
 @needs(JOBS_WRITE)
 def schedule_toggle(request, pk: int):
     schedule = writable_or_404(schedules_of(request.user), request.user, pk)
-    schedule.is_active = not schedule.is_active
-    schedule.reset_next_fire()
-    if schedule.is_active and schedule.next_fire_at is None:
+    if not schedule.set_active(not schedule.is_active):
         messages.error(request, f"“{schedule.name}” has no future fire time (a past one-off, or end passed).")
-    else:
-        schedule.save(update_fields=["is_active", "next_fire_at", "updated_at"])
     if request.headers.get("HX-Request"):
         schedule.refresh_from_db()
         return render(request, "ui/schedules/_row.html", {"s": schedule, "can_write": True})
