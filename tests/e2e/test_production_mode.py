@@ -45,3 +45,13 @@ def test_a_backup_only_worker_takes_only_backup_queue_runs(workers):
     done = wait_until(lambda: finished(on_backup.pk), 60, "the backup-queue run", workers.logs)
     assert done.executed_by.startswith("backup@")
     assert JobRun.objects.get(pk=on_default.pk).status == "pending"
+
+
+def test_a_run_over_its_templates_timeout_is_stopped_and_failed_with_the_reason(workers):
+    workers.start()
+    template = JobTemplate.objects.create(name="stuck", job_type="sleep", params={"seconds": 30, "steps": 3},
+                                          timeout_seconds=1)
+    run = dispatch.launch(template)
+    done = wait_until(lambda: finished(run.pk), 60, "the run to time out", workers.logs)
+    assert (done.status, done.error) == ("failed", "timed out after 1 s")
+    assert (done.finished_at - done.started_at).total_seconds() < 15
