@@ -43,4 +43,9 @@ class SecretBox:
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the newest key."""
-        return self._fernet.rotate(token.encode()).decode() if token else token
+        if not token:
+            return token
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise SecretDecryptError("stored secrets cannot be decrypted with the configured keys") from None

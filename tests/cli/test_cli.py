@@ -167,3 +167,46 @@ def test_run_of_an_unknown_template_exits_2(capsys):
 def test_runs_rejects_an_unknown_status(capsys):
     code, _, err = netcron(capsys, "runs", "--status", "exploded")
     assert code == 2 and "unknown value(s) exploded" in err
+
+
+@pytest.mark.django_db
+def test_secrets_rotate_re_encrypts_credentials_under_the_new_key(capsys, settings, monkeypatch):
+    from netcron.inventory import secrets
+
+    credential = Credential(name="lab", username="admin")
+    credential.set_secrets(password="canary-pw")
+    credential.save()
+    old_sealed = credential.secrets_sealed
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-brand-new-secret-key-of-sufficient-length-123"
+    monkeypatch.setenv("NETCRON_OLD_SECRET_KEYS", old_key)
+    secrets.secret_box.cache_clear()
+    try:
+        code, out, _ = netcron(capsys, "secrets", "rotate")
+        assert code == 0 and "re-encrypted 1 credential" in out
+        credential.refresh_from_db()
+        assert credential.secrets_sealed != old_sealed
+        monkeypatch.delenv("NETCRON_OLD_SECRET_KEYS")
+        secrets.secret_box.cache_clear()
+        assert credential.get_secret("password") == "canary-pw"  # readable with the new key alone
+    finally:
+        settings.SECRET_KEY = old_key
+        secrets.secret_box.cache_clear()
+
+
+@pytest.mark.django_db
+def test_secrets_rotate_names_credentials_it_cannot_decrypt_and_exits_1(capsys, settings):
+    from netcron.inventory import secrets
+
+    credential = Credential(name="orphan")
+    credential.set_secrets(password="x")
+    credential.save()
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "another-new-secret-key-of-sufficient-length-456"
+    secrets.secret_box.cache_clear()
+    try:
+        code, _, err = netcron(capsys, "secrets", "rotate")
+        assert code == 1 and "orphan" in err
+    finally:
+        settings.SECRET_KEY = old_key
+        secrets.secret_box.cache_clear()
