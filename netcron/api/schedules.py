@@ -26,6 +26,9 @@ class TimingIn(Schema):
     interval_seconds: int | None = Field(None, ge=1)
     time_of_day: time | None = Field(None, description="HH:MM for daily schedules, in the schedule's time zone")
     run_at: datetime | None = Field(None, description="For one-off schedules")
+    minute: int | None = Field(None, description="hourly: minute of the hour (0-59)")
+    weekdays: list[int] = Field(default_factory=list, description="weekly: 0=Monday ... 6=Sunday")
+    day_of_month: int | None = Field(None, description="monthly: 1-31, clamped to the month's last day")
     timezone: str = Field("UTC", max_length=64)
     start_at: datetime | None = None
     end_at: datetime | None = None
@@ -33,7 +36,8 @@ class TimingIn(Schema):
     def timing(self) -> Timing:
         timing = Timing(kind=self.kind, timezone=self.timezone, cron_expr=self.cron_expr,
                         interval_seconds=self.interval_seconds, time_of_day=self.time_of_day,
-                        start_at=aware(self.start_at), end_at=aware(self.end_at), run_at=aware(self.run_at))
+                        start_at=aware(self.start_at), end_at=aware(self.end_at), run_at=aware(self.run_at),
+                        minute=self.minute, weekdays=tuple(self.weekdays), day_of_month=self.day_of_month)
         timing.validate()
         return timing
 
@@ -71,6 +75,9 @@ class ScheduleOut(Schema):
     interval_seconds: int | None
     time_of_day: str | None
     run_at: str | None
+    minute: int | None
+    weekdays: list[int]
+    day_of_month: int | None
     timezone: str
     start_at: str | None
     end_at: str | None
@@ -94,7 +101,8 @@ def schedule_out(schedule: JobSchedule) -> dict:
         "template": schedule.template.name, "job_type": schedule.template.job_type, "kind": schedule.kind,
         "cron_expr": schedule.cron_expr, "interval_seconds": schedule.interval_seconds,
         "time_of_day": schedule.time_of_day.strftime("%H:%M:%S") if schedule.time_of_day else None,
-        "run_at": iso(schedule.run_at), "timezone": schedule.timezone, "start_at": iso(schedule.start_at),
+        "run_at": iso(schedule.run_at), "minute": schedule.minute, "weekdays": schedule.weekdays,
+        "day_of_month": schedule.day_of_month, "timezone": schedule.timezone, "start_at": iso(schedule.start_at),
         "end_at": iso(schedule.end_at), "is_active": schedule.is_active, "is_global": schedule.is_global,
         "owner": schedule.owner.username if schedule.owner else None, "credential_id": schedule.credential_id,
         "param_overrides": schedule.param_overrides, "misfire_policy": schedule.misfire_policy,
@@ -119,7 +127,8 @@ def apply(schedule: JobSchedule, payload: ScheduleIn, user) -> JobSchedule:
         raise HttpError(422, "is_global: a global schedule cannot run a private template")
     validated_params(template.job_type, {**template.params, **payload.param_overrides}, "param_overrides")
     schedule.template = template
-    for field in ("name", "kind", "cron_expr", "interval_seconds", "time_of_day", "timezone", "is_active",
+    for field in ("name", "kind", "cron_expr", "interval_seconds", "time_of_day", "minute", "weekdays",
+                  "day_of_month", "timezone", "is_active",
                   "is_global", "param_overrides", "misfire_policy", "misfire_grace_seconds", "overlap_policy"):
         setattr(schedule, field, getattr(payload, field))
     schedule.start_at, schedule.end_at, schedule.run_at = timing.start_at, timing.end_at, timing.run_at

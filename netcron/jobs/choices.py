@@ -28,7 +28,10 @@ class TriggeredBy(models.TextChoices):
 class ScheduleKind(models.TextChoices):
     CRON = "cron"
     INTERVAL = "interval"
+    HOURLY = "hourly"
     DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
     ONCE = "once"
 
 

@@ -83,6 +83,10 @@ class JobSchedule(models.Model):
     interval_seconds = models.PositiveIntegerField(null=True, blank=True)
     time_of_day = models.TimeField(null=True, blank=True)
     run_at = models.DateTimeField(null=True, blank=True)
+    minute = models.PositiveSmallIntegerField(null=True, blank=True, help_text="hourly: minute of the hour")
+    weekdays = models.JSONField(default=list, blank=True, help_text="weekly: 0=Monday ... 6=Sunday")
+    day_of_month = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="monthly: 1-31; a day the month lacks is its last day")
     timezone = models.CharField(max_length=64, default="UTC")
     start_at = models.DateTimeField(null=True, blank=True)
     end_at = models.DateTimeField(null=True, blank=True)
@@ -125,6 +129,9 @@ class JobSchedule(models.Model):
             start_at=self.start_at,
             end_at=self.end_at,
             run_at=self.run_at,
+            minute=self.minute,
+            weekdays=tuple(self.weekdays or ()),
+            day_of_month=self.day_of_month,
         )
 
     def next_fire_after(self, after: datetime) -> datetime | None:

@@ -99,7 +99,8 @@ def test_an_invalid_cron_expression_is_a_422_naming_cron_expr(alice, api_as):
     ({"kind": "interval", "interval_seconds": 0}, "interval_seconds"),
     ({"kind": "daily", "time_of_day": None}, "time_of_day"),
     ({"kind": "once"}, "run_at"),
-    ({"kind": "weekly"}, "kind"),
+    ({"kind": "weekly"}, "weekdays"),
+    ({"kind": "fortnightly"}, "kind"),
     ({"misfire_policy": "sometimes"}, "misfire_policy"),
     ({"start_at": "2026-02-01T00:00:00Z", "end_at": "2026-01-01T00:00:00Z"}, "end_at"),
     ({"template_id": 999999}, "template_id"),
@@ -241,3 +242,26 @@ def test_a_preview_at_the_end_of_the_calendar_lists_no_fires_rather_than_crashin
         "cron_expr": "* * * * *", "after": "9999-12-31T23:59:00Z"})
     assert response.status_code == 200
     assert response.json()["fires"] == []
+
+
+def test_weekly_and_monthly_schedules_fire_on_their_days_with_month_end_clamped(alice, api_as):
+    from netcron.jobs.models import JobTemplate
+
+    template = JobTemplate.objects.create(name="t", job_type="noop")
+    api = api_as(alice)
+    weekly = api.post("/api/job-schedules", json={
+        "name": "w", "template_id": template.pk, "kind": "weekly", "weekdays": [0, 2], "time_of_day": "02:00",
+        "timezone": "Europe/Berlin"})
+    assert weekly.status_code == 201, weekly.json()
+    fires = api.get(f"/api/job-schedules/{weekly.json()['id']}/preview", count=3,
+                    after="2026-06-01T12:00:00Z").json()["fires"]
+    assert [f["at"] for f in fires] == ["2026-06-03T00:00:00Z", "2026-06-08T00:00:00Z", "2026-06-10T00:00:00Z"]
+    monthly = api.post("/api/job-schedules/preview", json={
+        "kind": "monthly", "day_of_month": 31, "time_of_day": "12:00", "after": "2026-01-31T13:00:00Z", "count": 2})
+    assert [f["at"] for f in monthly.json()["fires"]] == ["2026-02-28T12:00:00Z", "2026-03-31T12:00:00Z"]
+
+
+def test_a_weekly_schedule_without_weekdays_is_a_422_naming_the_field(alice, api_as):
+    response = api_as(alice).post("/api/job-schedules/preview", json={"kind": "weekly", "time_of_day": "02:00"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "weekdays"]

@@ -19,7 +19,10 @@ from netcron.lib.cron import ScheduleError, Timing, validate_timezone
 from netcron.ui.forms.errors import add_errors
 from netcron.ui.forms.templates import SCOPES
 
-KIND_LABELS = {"cron": "Cron", "interval": "Interval", "daily": "Daily", "once": "Once"}
+KIND_LABELS = {"cron": "Cron", "interval": "Interval", "hourly": "Hourly", "daily": "Daily", "weekly": "Weekly",
+               "monthly": "Monthly", "once": "Once"}
+WEEKDAYS = [(str(i), name) for i, name in enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])]
+TIMED_KINDS = ("daily", "weekly", "monthly")
 UNITS = [("1", "seconds"), ("60", "minutes"), ("3600", "hours"), ("86400", "days")]
 MISFIRE_LABELS = {"skip": "Skip missed slots", "run_once": "Run once for all missed slots",
                   "run_all": "Run every missed slot"}
@@ -63,6 +66,11 @@ class TimingForm(forms.Form):
     interval_unit = forms.ChoiceField(choices=UNITS, required=False, initial="60", label="Unit")
     time_of_day = forms.TimeField(required=False, label="Time of day",
                                   widget=forms.TimeInput(attrs={"type": "time", "step": 1}, format="%H:%M:%S"))
+    minute = forms.IntegerField(required=False, min_value=0, max_value=59, label="Minute of the hour")
+    weekdays = forms.MultipleChoiceField(choices=WEEKDAYS, required=False, label="Weekdays",
+                                         widget=forms.CheckboxSelectMultiple)
+    day_of_month = forms.IntegerField(required=False, min_value=1, max_value=31, label="Day of the month",
+                                      help_text="A day the month lacks (e.g. 31) runs on its last day")
     run_at = forms.CharField(required=False, label="Run at", widget=LocalDateTimeInput())
     timezone = forms.CharField(max_length=64, initial="UTC", label="Time zone",
                                widget=forms.TextInput(attrs={"list": "timezones", "autocomplete": "off",
@@ -90,9 +98,11 @@ class TimingForm(forms.Form):
             interval = data["interval_value"] * int(data.get("interval_unit") or 1)
         self.timing = Timing(
             kind=kind, timezone=tz.key, cron_expr=data.get("cron_expr", "").strip() if kind == "cron" else "",
-            interval_seconds=interval, time_of_day=data.get("time_of_day") if kind == "daily" else None,
+            interval_seconds=interval, time_of_day=data.get("time_of_day") if kind in TIMED_KINDS else None,
             run_at=data.get("run_at") if kind == "once" else None, start_at=data.get("start_at"),
-            end_at=data.get("end_at"),
+            end_at=data.get("end_at"), minute=data.get("minute") if kind == "hourly" else None,
+            weekdays=tuple(int(d) for d in data.get("weekdays") or ()) if kind == "weekly" else (),
+            day_of_month=data.get("day_of_month") if kind == "monthly" else None,
         )
         try:
             self.timing.validate()
@@ -159,6 +169,7 @@ class ScheduleForm(TimingForm):
             "name": data["name"], "template_id": data["template"].pk, "kind": timing.kind,
             "cron_expr": timing.cron_expr, "interval_seconds": timing.interval_seconds,
             "time_of_day": timing.time_of_day, "run_at": timing.run_at, "timezone": timing.timezone,
+            "minute": timing.minute, "weekdays": list(timing.weekdays), "day_of_month": timing.day_of_month,
             "start_at": timing.start_at, "end_at": timing.end_at, "is_active": data["is_active"],
             "is_global": data["scope"] == "global",
             "credential_id": data["credential"].pk if data["credential"] else None,
@@ -186,6 +197,8 @@ def initial_from(schedule: JobSchedule) -> dict:
         "name": schedule.name, "template": schedule.template_id, "kind": schedule.kind,
         "cron_expr": schedule.cron_expr, "interval_value": value, "interval_unit": unit,
         "time_of_day": schedule.time_of_day, "run_at": local_input(schedule.run_at, tz), "timezone": tz,
+        "minute": schedule.minute, "weekdays": [str(d) for d in schedule.weekdays or []],
+        "day_of_month": schedule.day_of_month,
         "start_at": local_input(schedule.start_at, tz), "end_at": local_input(schedule.end_at, tz),
         "is_active": schedule.is_active, "scope": "global" if schedule.is_global else "private",
         "credential": schedule.credential_id,

@@ -109,3 +109,10 @@ def ago(value: datetime | None) -> str:
     if not isinstance(value, datetime):
         return "—"
     return duration(max(timedelta(0), datetime.now(UTC) - value))
+
+
+@register.filter
+def weekday_names(days) -> str:
+    """[0, 2] → "Mon, Wed"."""
+    names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    return ", ".join(names[d] for d in sorted(days or []) if 0 <= d < 7)
