@@ -2,44 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import pytest
 from django.utils import timezone
 
 from netcron.inventory.models import Credential, Device, Location, Tag
-from netcron.jobs.models import DeviceResult, JobRun, JobSchedule, JobTemplate, RunLog
-
-
-@pytest.fixture(autouse=True)
-def in_memory_broker():
-    """Publishing goes to kombu's in-process memory transport: the real publish code path, no server.
-
-    The app caches its connection and producer pools, and kombu keeps pools in a global registry keyed
-    by broker URL: a pool closed elsewhere (e.g. by another fixture's force_close_all) would be handed
-    out again ("Acquire on closed pool"). kombu.pools.reset() closes and forgets them all.
-    """
-    from netcron.celery import use_broker
-
-    previous = use_broker("memory://")
-    yield
-    use_broker(previous)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The user fixtures hash passwords; PBKDF2 would make up most of this suite's run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def published(django_capture_on_commit_callbacks):
-    """Context manager: run on_commit callbacks (publishing) at the end of the block, inside the test."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+from netcron.jobs.models import DeviceResult, JobRun, JobTemplate, RunLog
+from tests.factories import make_schedule, make_template, utc  # noqa: F401 (re-exported to the tests)
 
 
 def make_device(name: str = "r1", platform: str = "cisco_ios", **extra) -> Device:
@@ -61,22 +28,6 @@ def make_credential(name: str = "lab", password: str | None = None, **extra) -> 
         credential.set_secrets(password=password)
     credential.save()
     return credential
-
-
-def make_template(name: str = "t", job_type: str = "noop", owner=None, is_global: bool = True,
-                  params: dict | None = None, targets: dict | None = None, **extra) -> JobTemplate:
-    return JobTemplate.objects.create(name=name, job_type=job_type, owner=owner, is_global=is_global,
-                                      params=params or {}, targets={"all": True} if targets is None else targets,
-                                      **extra)
-
-
-def make_schedule(template: JobTemplate, name: str = "s", owner=None, is_global: bool = True,
-                  **extra) -> JobSchedule:
-    fields = {"kind": "cron", "cron_expr": "*/5 * * * *", **extra}
-    schedule = JobSchedule(name=name, template=template, owner=owner, is_global=is_global, **fields)
-    schedule.reset_next_fire()
-    schedule.save()
-    return schedule
 
 
 def make_run(template: JobTemplate, status: str = "pending", results: dict | None = None, **extra) -> JobRun:

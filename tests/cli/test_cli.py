@@ -19,15 +19,6 @@ def netcron(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-@pytest.fixture(autouse=True)
-def memory_broker():
-    from netcron.celery import use_broker
-
-    previous = use_broker("memory://")
-    yield
-    use_broker(previous)
-
-
 def test_schedule_preview_prints_one_utc_instant_per_line_with_dst_handled(capsys):
     code, out, _ = netcron(capsys, "schedule", "preview", "--cron", "30 2 * * *", "--tz", "Europe/Berlin",
                            "--after", "2026-03-28T12:00:00Z", "--count", "3")

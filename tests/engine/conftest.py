@@ -8,16 +8,6 @@ from netcron.inventory.models import Device, Location, Tag
 from netcron.jobs.models import JobRun, JobSchedule, JobTemplate
 
 
-@pytest.fixture(autouse=True)
-def in_memory_broker(settings):
-    """Publishing goes to kombu's in-process memory transport: the real publish code path, no server."""
-    from netcron.celery import use_broker
-
-    previous = use_broker("memory://")
-    yield
-    use_broker(previous)
-
-
 @pytest.fixture
 def devices(db):
     berlin = Location.objects.create(name="Berlin")

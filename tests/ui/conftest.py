@@ -7,9 +7,7 @@ alice and bob are operators (jobs and inventory read/write), charlie is an opera
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
-import kombu.pools
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
@@ -18,34 +16,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from netcron.inventory.models import Device, DeviceRuntimeStatus, Location, Tag
-from netcron.jobs.models import DeviceResult, JobRun, JobSchedule, JobTemplate, RunLog
+from netcron.jobs.models import DeviceResult, JobRun, JobTemplate, RunLog
+from tests.factories import make_schedule, make_template, utc  # noqa: F401 (re-exported to the tests)
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords_and_static_root(settings):
-    """MD5 hashing keeps user fixtures cheap; WhiteNoise wants STATIC_ROOT to exist."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def static_root(settings):
+    """WhiteNoise wants STATIC_ROOT to exist."""
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-
-
-@pytest.fixture(autouse=True)
-def in_memory_broker():
-    """Publishing goes to kombu's in-process memory transport: the real publish code path, no server."""
-    from netcron.celery import app
-
-    def reset():
-        # kombu caches connection and producer pools per broker URL in module globals: drop them all,
-        # or a later test publishes through a pool an earlier one closed.
-        kombu.pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    previous = app.conf.broker_url
-    reset()
-    app.conf.broker_url = "memory://"
-    yield
-    reset()
-    app.conf.broker_url = previous
 
 
 @pytest.fixture
@@ -103,12 +81,6 @@ def client_for(db):
     return make
 
 
-@pytest.fixture
-def published(django_capture_on_commit_callbacks):
-    """Context manager: run on_commit callbacks (publishing) at the end of the block, inside the test."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 @contextmanager
 def count_queries():
     with CaptureQueriesContext(connection) as ctx:
@@ -121,10 +93,6 @@ def queries_for(client: Client, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200, response.content[:500]
     return len(ctx.captured_queries)
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def make_device(name: str = "r1", platform: str = "cisco_ios", state: str | None = None, **extra) -> Device:
@@ -140,22 +108,6 @@ def make_device(name: str = "r1", platform: str = "cisco_ios", state: str | None
         DeviceRuntimeStatus.objects.create(device=device, state=state, last_check_at=timezone.now(),
                                            last_latency_ms=1.5)
     return device
-
-
-def make_template(name: str = "t", job_type: str = "noop", owner=None, is_global: bool = True,
-                  params: dict | None = None, targets: dict | None = None, **extra) -> JobTemplate:
-    return JobTemplate.objects.create(name=name, job_type=job_type, owner=owner, is_global=is_global,
-                                      params=params or {}, targets={"all": True} if targets is None else targets,
-                                      **extra)
-
-
-def make_schedule(template: JobTemplate, name: str = "s", owner=None, is_global: bool = True,
-                  **extra) -> JobSchedule:
-    fields = {"kind": "cron", "cron_expr": "*/5 * * * *", **extra}
-    schedule = JobSchedule(name=name, template=template, owner=owner, is_global=is_global, **fields)
-    schedule.reset_next_fire()
-    schedule.save()
-    return schedule
 
 
 def make_run(template: JobTemplate, status: str = "pending", results: dict | None = None, **extra) -> JobRun:
