@@ -5,10 +5,11 @@ from datetime import datetime, time
 from django.utils import timezone
 from ninja import Router, Schema
 from ninja.errors import HttpError
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from netcron.api.auth import JOBS_READ, JOBS_WRITE, require, user_of
 from netcron.api.common import aware, checked_id, iso, paginate, split_values
+from netcron.api.seed_compat import SeedScheduleFields, translate
 from netcron.api.templates import credential_or_422, validated_params
 from netcron.api.visibility import visible, writable
 from netcron.jobs import dispatch
@@ -42,7 +43,9 @@ class TimingIn(Schema):
         return timing
 
 
-class ScheduleIn(TimingIn):
+class ScheduleIn(TimingIn, SeedScheduleFields):
+    """A schedule; the field names of the API netcron replaces are accepted too (see seed_compat)."""
+
     name: str = Field(min_length=1, max_length=100)
     template_id: int
     is_active: bool = True
@@ -52,6 +55,12 @@ class ScheduleIn(TimingIn):
     misfire_policy: MisfirePolicy = MisfirePolicy.RUN_ONCE
     misfire_grace_seconds: int = Field(300, ge=0, le=7 * 86400)
     overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_names(cls, data):
+        # Ninja hands validators its DjangoGetter wrapper; the request body is the dict inside.
+        return translate(getattr(data, "_obj", data))
 
 
 class PreviewIn(TimingIn):

@@ -265,3 +265,48 @@ def test_a_weekly_schedule_without_weekdays_is_a_422_naming_the_field(alice, api
     response = api_as(alice).post("/api/job-schedules/preview", json={"kind": "weekly", "time_of_day": "02:00"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "weekdays"]
+
+
+def test_the_replaced_systems_schedule_field_names_are_accepted(alice, api_as):
+    from netcron.jobs.models import JobTemplate
+
+    template = JobTemplate.objects.create(name="nightly", job_type="noop")
+    api = api_as(alice)
+    cron = api.post("/api/job-schedules", json={
+        "job_identifier": "nightly-backup", "job_template_id": template.pk, "schedule_type": "custom",
+        "cron_expression": "0 2 * * *", "job_parameters": {"message": "hi"}})
+    assert cron.status_code == 201, cron.json()
+    assert (cron.json()["name"], cron.json()["kind"], cron.json()["cron_expr"]) == ("nightly-backup", "cron",
+                                                                                  "0 2 * * *")
+    assert cron.json()["param_overrides"] == {"message": "hi"}
+    interval = api.post("/api/job-schedules", json={"job_identifier": "hourly-compare", "job_template_id":
+                                                    template.pk, "schedule_type": "interval", "interval_minutes": 60})
+    assert (interval.status_code, interval.json()["interval_seconds"]) == (201, 3600)
+    daily = api.post("/api/job-schedules", json={"job_identifier": "morning", "job_template_id": template.pk,
+                                                 "schedule_type": "daily", "start_time": "07:00",
+                                                 "start_date": "2026-01-05"})
+    assert (daily.json()["kind"], daily.json()["time_of_day"]) == ("daily", "07:00:00")
+    weekly = api.post("/api/job-schedules", json={"job_identifier": "w", "job_template_id": template.pk,
+                                                  "schedule_type": "weekly", "start_time": "03:00",
+                                                  "start_date": "2026-01-07"})
+    assert weekly.json()["weekdays"] == [2]  # 2026-01-07 is a Wednesday
+    now = api.post("/api/job-schedules", json={"job_identifier": "n", "job_template_id": template.pk,
+                                               "schedule_type": "now"})
+    assert now.json()["kind"] == "once" and now.json()["next_fire_at"] is not None
+
+
+def test_an_unknown_seed_schedule_type_is_a_422_naming_kind(alice, api_as):
+    from netcron.jobs.models import JobTemplate
+
+    template = JobTemplate.objects.create(name="t", job_type="noop")
+    response = api_as(alice).post("/api/job-schedules", json={"job_identifier": "x", "job_template_id": template.pk,
+                                                               "schedule_type": "fortnightly"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "kind"
+
+
+def test_the_openapi_schema_documents_the_seed_field_names(alice, api_as):
+    spec = api_as(alice).get("/api/openapi.json").json()
+    properties = spec["components"]["schemas"]["ScheduleIn"]["properties"]
+    assert {"schedule_type", "cron_expression", "interval_minutes", "job_identifier"} <= set(properties)
+    assert {"kind", "cron_expr", "interval_seconds", "name"} <= set(properties)
