@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "netcron.accounts",
     "netcron.inventory",
     "netcron.jobs",
+    "netcron.monitoring",
     "netcron.ui",
 ]
 

@@ -105,8 +105,10 @@ from netcron.api import (  # noqa: E402  (routers need `api` defined above)
     credentials,
     devices,
     locations,
+    monitoring,
     runs,
     schedules,
+    sources,
     system,
     tags,
     templates,
@@ -120,7 +122,10 @@ api.add_router("/tags", tags.router)
 api.add_router("/credentials", credentials.router)
 api.add_router("/job-templates", templates.router)
 api.add_router("/job-schedules", schedules.router)
+api.add_router("/job-runs/dashboard", monitoring.router)  # before /job-runs/{run_id}
 api.add_router("/job-runs", runs.router)
+api.add_router("/monitoring", monitoring.sd_router)
+api.add_router("/sources", sources.router)
 api.add_router("/workers", workers.router)
 
 # Last, so it only sees URLs no router matched: an unknown /api/ path is a JSON 404 like the others.

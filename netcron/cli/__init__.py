@@ -12,11 +12,13 @@ from netcron.cli.inventory import device_app
 from netcron.cli.jobs import register_job_commands
 from netcron.cli.processes import register_process_commands
 from netcron.cli.secrets import secrets_app
+from netcron.sources.cli import compare_app
 
 app = typer.Typer(name="netcron", help="Scheduled automation jobs for network fleets.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(device_app, name="device")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(compare_app, name="compare")
 register_job_commands(app)
 register_process_commands(app)
 

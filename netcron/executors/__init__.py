@@ -11,6 +11,9 @@ JOB_TYPE_MODULES = [
     "netcron.executors.sleep",
     "netcron.executors.cleanup_history",
     "netcron.executors.worker_health",
+    "netcron.executors.sync_inventory",
+    "netcron.executors.compare_devices",
+    "netcron.executors.sync_devices",
 ]
 
 

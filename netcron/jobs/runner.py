@@ -82,6 +82,25 @@ class Context:
         if status == DeviceStatus.FAILED:
             self.log(f"{device.name}: {message}", LogLevel.ERROR, device=device)
 
+    def device_results(self, results: list[dict]) -> None:
+        """Many results in a few statements: [{device, status, message, detail, data}]."""
+        now = timezone.now()
+        DeviceResult.objects.bulk_create(
+            [DeviceResult(run_id=self.run_id, device=r["device"], device_name=r["device"].name,
+                          status=r["status"], message=str(r.get("message", ""))[:10000],
+                          detail=r.get("detail", ""), data=r.get("data") or {}, finished_at=now)
+             for r in results],
+            batch_size=1000, update_conflicts=True, unique_fields=["run", "device"],
+            update_fields=["status", "message", "detail", "data", "finished_at"],
+        )
+        DeviceLock.objects.filter(run_id=self.run_id, device__in=[r["device"] for r in results]).delete()
+        failed = [r for r in results if r["status"] == DeviceStatus.FAILED]
+        RunLog.objects.bulk_create(
+            [RunLog(run_id=self.run_id, level=LogLevel.ERROR, device=r["device"],
+                    message=f"{r['device'].name}: {r.get('message', '')}"[:4000]) for r in failed],
+            batch_size=1000,
+        )
+
     def lock_device(self, device) -> int | None:
         """Lock `device` for this run's job type; returns None when locked, else the holding run's id."""
         return DeviceLock.acquire(self.run, device)
