@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "netcron.inventory",
     "netcron.jobs",
     "netcron.monitoring",
+    "netcron.reachability",
     "netcron.ui",
 ]
 

@@ -106,6 +106,7 @@ from netcron.api import (  # noqa: E402  (routers need `api` defined above)
     devices,
     locations,
     monitoring,
+    reachability,
     runs,
     schedules,
     sources,
@@ -127,6 +128,7 @@ api.add_router("/job-runs", runs.router)
 api.add_router("/monitoring", monitoring.sd_router)
 api.add_router("/sources", sources.router)
 api.add_router("/workers", workers.router)
+api.add_router("/", reachability.router)
 
 # Last, so it only sees URLs no router matched: an unknown /api/ path is a JSON 404 like the others.
 fallback = Router()

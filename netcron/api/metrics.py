@@ -14,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
 from netcron.jobs.models import JobRun, SchedulerTick, WorkerHeartbeat
 from netcron.jobs.queues import queue_lengths
+from netcron.reachability.metrics import reachability_metrics
 
 LAG_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
 
@@ -71,6 +72,7 @@ class NetcronCollector:
         oldest = JobRun.objects.filter(status="pending", queued_at__lte=now).order_by("queued_at").first()
         running.add_metric([], (now - oldest.queued_at).total_seconds() if oldest else 0)
         yield running
+        yield from reachability_metrics()
 
 
 def metrics_view(request):

@@ -1,0 +1,1 @@
+"""Reachability history beyond the inventory: state-change events, their counters, prefix-scan results."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReachabilityConfig(AppConfig):
+    name = "netcron.reachability"
+    label = "reachability"
+    verbose_name = "Reachability"
