@@ -66,7 +66,7 @@ def test_snmp_v2c_reads_sysname_and_uptime_from_net_snmp(snmpd):
     credential.set_secrets(snmp_community=COMMUNITY)
     credential.save()
     device = agent_device(credential)
-    run = run_job("reachability", {"checks": ["snmp"], "snmp_port": snmpd, "timeout_s": 2})
+    run = run_job("reachability", {"checks": ["snmp"], "snmp_port": snmpd, "timeout_s": 10})
     result = results(run)[device.name]
     assert result.detail == "up", result.message
     assert result.data["snmp"]["sys_name"] == SYS_NAME and result.data["snmp"]["uptime_s"] >= 0
@@ -78,7 +78,7 @@ def test_snmp_v3_auth_priv_works_against_net_snmp_and_a_wrong_key_fails(snmpd):
     credential.set_secrets(snmp_auth_key=AUTH, snmp_priv_key=PRIV)
     credential.save()
     device = agent_device(credential)
-    ok = results(run_job("reachability", {"checks": ["snmp"], "snmp_port": snmpd, "timeout_s": 2}))[device.name]
+    ok = results(run_job("reachability", {"checks": ["snmp"], "snmp_port": snmpd, "timeout_s": 10}))[device.name]
     assert ok.detail == "up" and ok.data["snmp"]["sys_name"] == SYS_NAME, ok.message
     credential.set_secrets(snmp_priv_key="not-the-priv-key")
     credential.save()
