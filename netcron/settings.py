@@ -5,6 +5,7 @@ from __future__ import annotations
 import dj_database_url
 
 from netcron import conf
+from netcron.notifications.email_config import email_settings
 
 DATA_DIR = conf.data_dir()
 SECRET_KEY = conf.secret_key(DATA_DIR)
@@ -27,6 +28,9 @@ INSTALLED_APPS = [
     "netcron.jobs",
     "netcron.monitoring",
     "netcron.reachability",
+    "netcron.audit",
+    "netcron.system",
+    "netcron.notifications",
     "netcron.ui",
 ]
 
@@ -37,6 +41,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "netcron.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -131,6 +136,14 @@ NETCRON_HEARTBEAT_SECONDS = conf.env_int("NETCRON_HEARTBEAT_SECONDS", 5, minimum
 NETCRON_LEASE_SECONDS = conf.env_int("NETCRON_LEASE_SECONDS", 60, minimum=2)
 NETCRON_METRICS_TOKEN = conf.env_str("NETCRON_METRICS_TOKEN", "")
 NETCRON_REPUBLISH_AFTER_SECONDS = conf.env_int("NETCRON_REPUBLISH_AFTER_SECONDS", 60, minimum=1)
+
+# --- Email (notifications): NETCRON_EMAIL_URL or NETCRON_EMAIL_HOST/PORT/USER/PASSWORD/FROM ------------
+_email = email_settings()
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST, EMAIL_PORT = _email["EMAIL_HOST"], _email["EMAIL_PORT"]
+EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_USER"], _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_TIMEOUT = _email["EMAIL_USE_TLS"], _email["EMAIL_USE_SSL"], _email["EMAIL_TIMEOUT"]
+DEFAULT_FROM_EMAIL, SERVER_EMAIL = _email["DEFAULT_FROM_EMAIL"], _email["SERVER_EMAIL"]
 
 LOGGING = {
     "version": 1,

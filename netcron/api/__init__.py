@@ -102,15 +102,18 @@ def _clean_error(error: dict) -> dict:
 
 
 from netcron.api import (  # noqa: E402  (routers need `api` defined above)
+    audit,
     credentials,
     devices,
     locations,
     monitoring,
+    notifications,
     reachability,
     runs,
     schedules,
     sources,
     system,
+    system_settings,
     tags,
     templates,
     workers,
@@ -129,6 +132,9 @@ api.add_router("/monitoring", monitoring.sd_router)
 api.add_router("/sources", sources.router)
 api.add_router("/workers", workers.router)
 api.add_router("/", reachability.router)
+api.add_router("/settings", system_settings.router)
+api.add_router("/audit", audit.router)
+api.add_router("/notification-rules", notifications.router)
 
 # Last, so it only sees URLs no router matched: an unknown /api/ path is a JSON 404 like the others.
 fallback = Router()

@@ -8,6 +8,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field, field_validator
 
+from netcron import audit
 from netcron.api.auth import INVENTORY_READ, INVENTORY_WRITE, require
 from netcron.api.common import get_or_404, iso, paginate, split_values
 from netcron.inventory.models import PLATFORM_CHOICES, Credential, Device, Location, Tag
@@ -106,7 +107,7 @@ def apply(device: Device, payload: DeviceIn) -> Device:
                   "custom_fields"):
         setattr(device, field, getattr(payload, field))
     device.location, device.credential = location, credential
-    with transaction.atomic():
+    with transaction.atomic(), audit.grouped(device):  # one audit entry for the device and its tags
         device.save()
         device.tags.set(tags)
     return device

@@ -5,6 +5,7 @@ from datetime import datetime
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from netcron import audit
 from netcron.api.auth import JOBS_READ, require, user_of
 from netcron.api.common import aware, iso, paginate, split_ints, split_values
 from netcron.api.visibility import visible, writable
@@ -57,11 +58,24 @@ class DeviceResultOut(Schema):
     artifact: str
 
 
+class NotificationOut(Schema):
+    id: int
+    event: str
+    channel: str
+    target: str
+    status: str
+    attempts: int
+    last_error: str
+    created_at: str | None
+    sent_at: str | None
+
+
 class RunDetailOut(RunOut):
     params: dict
     result: dict
     target_device_ids: list[int] | None
     device_results: list[DeviceResultOut]
+    notifications: list[NotificationOut]
 
 
 def run_out(run: JobRun) -> dict:
@@ -137,7 +151,14 @@ def get_run(request, run_id: int, device_status: str | None = None):
     if values := split_values("device_status", device_status, list(DeviceStatus.values)):
         results = results.filter(status__in=values)
     return {**run_out(run), "params": run.params, "result": run.result,
-            "target_device_ids": run.target_device_ids, "device_results": [result_out(r) for r in results]}
+            "target_device_ids": run.target_device_ids, "device_results": [result_out(r) for r in results],
+            "notifications": [notification_out(n) for n in run.notifications.all()]}
+
+
+def notification_out(delivery) -> dict:
+    return {"id": delivery.pk, "event": delivery.event, "channel": delivery.channel, "target": delivery.target,
+            "status": delivery.status, "attempts": delivery.attempts, "last_error": delivery.last_error,
+            "created_at": iso(delivery.created_at), "sent_at": iso(delivery.sent_at)}
 
 
 @router.get("/{run_id}/logs", summary="Log lines of a run, oldest first; pass after_id to tail")
@@ -177,5 +198,6 @@ def delete_run(request, run_id: int):
     run = writable(request, JobRun, run_id, "run")
     if not run.is_finished:
         raise HttpError(409, f"run {run_id} is {run.status}; cancel it first")
+    audit.record("delete", run, object_type="run", before={"job_name": run.job_name, "status": run.status})
     run.delete()
     return 204, None

@@ -16,6 +16,7 @@ from netcron.jobs import dispatch
 from netcron.jobs.choices import MisfirePolicy, OverlapPolicy, ScheduleKind, TriggeredBy
 from netcron.jobs.models import JobSchedule, JobTemplate
 from netcron.lib.cron import Timing, describe_offset
+from netcron.system.models import current as current_settings
 
 router = Router(tags=["job schedules"])
 MAX_PREVIEW = 100
@@ -177,6 +178,8 @@ def list_schedules(request, is_active: bool | None = None, template_id: int | No
 @router.post("", response={201: ScheduleOut})
 def create_schedule(request, payload: ScheduleIn):
     require(request, JOBS_WRITE)
+    if "timezone" not in payload.model_fields_set:
+        payload.timezone = current_settings().default_timezone
     return 201, schedule_out(apply(JobSchedule(), payload, user_of(request)))
 
 

@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from netcron.audit import context as audit_context
 from netcron.cli.common import BadInput, fail_bad_input
 from netcron.cli.inventory import device_app
 from netcron.cli.jobs import register_job_commands
@@ -25,7 +26,9 @@ register_process_commands(app)
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netcron.settings")
+    args = argv if argv is not None else sys.argv[1:]
     try:
-        app(args=argv if argv is not None else sys.argv[1:], prog_name="netcron")
+        with audit_context.for_cli(args):  # changes made by commands are audited as the admin user
+            app(args=args, prog_name="netcron")
     except BadInput as exc:
         fail_bad_input(str(exc))

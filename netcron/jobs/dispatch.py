@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from netcron import audit
 from netcron.jobs.choices import LogLevel, RunStatus, TriggeredBy
 from netcron.jobs.models import DeviceLock, JobRun, JobSchedule, JobTemplate
 
@@ -66,6 +66,9 @@ def launch(template: JobTemplate, triggered_by: str = TriggeredBy.MANUAL, **kwar
     with transaction.atomic():
         run = new_run(template, triggered_by, **kwargs)
         run.save()
+        schedule = kwargs.get("schedule")
+        audit.record("execute" if schedule else "run", schedule or template,
+                     details={"run_id": run.pk, "param_overrides": kwargs.get("param_overrides") or {}})
         publish_on_commit(run)
     return run
 
@@ -87,6 +90,7 @@ def retry_failed_devices(run: JobRun, user=None) -> JobRun:
                         credential=run.credential)
         retry.params = run.params
         retry.save()
+        audit.record("retry", run, object_type="run", details={"run_id": retry.pk, "devices": len(failed)})
         publish_on_commit(retry)
     return retry
 
@@ -109,8 +113,11 @@ def schedule_retry(run: JobRun) -> JobRun | None:
 
 def reap(now=None) -> dict:
     """Republish pending runs nobody has picked up, and fail runs whose worker stopped beating."""
+    from netcron.system.models import current
+
     now = now or timezone.now()
-    republish_before = now - timedelta(seconds=settings.NETCRON_REPUBLISH_AFTER_SECONDS)
+    timings = current()  # the database setting wins over NETCRON_* when an administrator set one
+    republish_before = now - timedelta(seconds=timings.republish_after_seconds)
     stale = JobRun.objects.filter(status=RunStatus.PENDING, queued_at__lte=now).filter(
         Q(published_at__isnull=True, queued_at__lte=now - timedelta(seconds=2)) | Q(published_at__lte=republish_before)
     ).select_related("template")[:500]
@@ -122,7 +129,7 @@ def reap(now=None) -> dict:
         )
         if claimed and publish_run(run):
             republished += 1
-    lost_before = now - timedelta(seconds=settings.NETCRON_LEASE_SECONDS)
+    lost_before = now - timedelta(seconds=timings.lease_seconds)
     lost = 0
     for run in JobRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=lost_before).select_related(
         "template"
@@ -137,4 +144,15 @@ def reap(now=None) -> dict:
             run.log(error, LogLevel.ERROR)
             if schedule_retry(run) is None:
                 logger.warning("run %s failed: %s", run.pk, error)
+            notify_finished(run)
     return {"republished": republished, "lost": lost}
+
+
+def notify_finished(run: JobRun) -> None:
+    """Queue the notifications of a finished run; a failure here is logged, never raised into the engine."""
+    try:
+        from netcron.notifications.service import run_finished
+
+        run_finished(run)
+    except Exception:
+        logger.exception("notifications of run %s could not be queued", run.pk)

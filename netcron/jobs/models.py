@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timezone import now
 
+from netcron import audit
 from netcron.jobs.choices import (
     DeviceStatus,
     LogLevel,
@@ -145,7 +146,8 @@ class JobSchedule(models.Model):
         if active and self.next_fire_at is None:
             self.is_active, self.next_fire_at = previous
             return False
-        self.save(update_fields=["is_active", "next_fire_at", "updated_at"])
+        with audit.as_action("toggle"):
+            self.save(update_fields=["is_active", "next_fire_at", "updated_at"])
         return True
 
     def reset_next_fire(self, now: datetime | None = None) -> None:
@@ -273,9 +275,12 @@ class JobRun(models.Model):
             status=RunStatus.CANCELLED, cancel_requested=True, finished_at=now, error="cancelled before start"
         ):
             self.refresh_from_db()
+            audit.record("cancel", self, object_type="run", details={"was": RunStatus.PENDING})
             return True
         changed = JobRun.objects.filter(pk=self.pk, status=RunStatus.RUNNING).update(cancel_requested=True)
         self.refresh_from_db()
+        if changed:
+            audit.record("cancel", self, object_type="run", details={"was": RunStatus.RUNNING})
         return bool(changed)
 
     def finish(self, status: str, error: str = "", result: dict | None = None) -> bool:

@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from pydantic import ValidationError
 
+from netcron import audit
 from netcron.executors import UnknownJobType, get_job_type
 from netcron.executors.base import JobFailed, RetryableJobError
 from netcron.inventory.models import Device
@@ -157,9 +158,16 @@ def execute_run(run_id: int, worker: str, task_id: str = "") -> str:
     heartbeat = Heartbeat(run, settings.NETCRON_HEARTBEAT_SECONDS)
     heartbeat.start()
     try:
-        return _execute(run)
+        # Inventory an executor changes (e.g. a sync) is audited as done by this run.
+        with audit.acting(via="run", run_id=run.pk, request=None, user=None, user_loader=None):
+            status = _execute(run)
     finally:
         heartbeat.stop()
+    if run.is_finished:
+        from netcron.jobs.dispatch import notify_finished
+
+        notify_finished(run)  # only queues rows and publishes ids: sending happens on the default queue
+    return status
 
 
 def _execute(run: JobRun) -> str:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from netcron.ui.views import dashboard, devices, runs, schedules, templates, tokens
+from netcron.ui.views import audit, dashboard, devices, runs, schedules, system_settings, templates, tokens
 
 app_name = "ui"
 
@@ -35,6 +35,8 @@ urlpatterns = [
     path("runs/<int:pk>/retry", runs.run_retry, name="run-retry"),
     path("devices/", devices.device_list, name="device-list"),
     path("devices/<int:pk>/", devices.device_detail, name="device-detail"),
+    path("audit/", audit.audit_list, name="audit-list"),
+    path("settings/", system_settings.settings_page, name="settings"),
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<int:pk>/revoke", tokens.token_revoke, name="token-revoke"),
 ]

@@ -97,7 +97,8 @@ def paths_for(path: str, op: dict, world: dict):
     for choice in ("real", 0, 999999, 2**70):
         filled = path
         for name in names:
-            filled = filled.replace("{" + name + "}", str(world[name] if choice == "real" else choice))
+            real = world.get(name, 1)  # routes added later: id 1 exists for most (e.g. the first audit entry)
+            filled = filled.replace("{" + name + "}", str(real if choice == "real" else choice))
         yield filled, choice == "real"
 
 

@@ -106,6 +106,7 @@ def run_detail(request, pk: int):
     logs = tail(run)
     return render(request, "ui/runs/detail.html", {
         "run": run, "logs": logs, "last_log_id": logs[-1].pk if logs else 0,
+        "notifications": list(run.notifications.all()),
         "logs_truncated": len(logs) == LOG_TAIL, "can_write": can_write(request.user, run),
         **results_context(run, device_status),
     })

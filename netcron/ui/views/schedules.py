@@ -20,6 +20,7 @@ from netcron.jobs import dispatch
 from netcron.jobs.choices import ScheduleKind, TriggeredBy
 from netcron.jobs.models import JobSchedule
 from netcron.lib.cron import Timing, describe_offset, dst_transition_between
+from netcron.system.models import current as current_settings
 from netcron.ui.forms.schedules import ScheduleForm, TimingForm
 from netcron.ui.views.common import JOBS_READ, JOBS_WRITE, can_write, needs, visible_or_404, writable_or_404
 
@@ -82,7 +83,7 @@ def _form_page(request, form: ScheduleForm, schedule: JobSchedule | None = None)
 
 @needs(JOBS_WRITE)
 def schedule_new(request):
-    initial = {"template": request.GET.get("template") or None}
+    initial = {"template": request.GET.get("template") or None, "timezone": current_settings().default_timezone}
     form = ScheduleForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and (schedule := form.save()):
         messages.success(request, f"Schedule “{schedule.name}” created.")
