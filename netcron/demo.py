@@ -38,10 +38,20 @@ DEMO_TEMPLATES = [
     # name, job type, params, targets
     ("demo: touch every device", "noop", {"message": "demo run"}, {"all": True}),
     ("demo: slow job (20 s)", "sleep", {"seconds": 20, "steps": 20}, {}),
+    ("demo: reachability", "reachability",
+     {"checks": ["ping", "tcp", "snmp", "ssh"], "tcp_ports": [LAB_SSH_PORT], "snmp_port": LAB_SNMP_PORT},
+     {"tags": ["lab"]}),
+    ("demo: config backup", "backup", {"configs": "both",
+                                       "backup_running_config_path": "{location.name}/{device_name}.running.cfg",
+                                       "backup_startup_config_path": "{location.name}/{device_name}.startup.cfg"},
+     {"tags": ["lab"]}),
+    ("demo: show version", "run_commands", {"commands": ["show version"]}, {"platforms": ["cisco_ios"]}),
 ]
 DEMO_SCHEDULES = [
     # name, template name, timing
     ("demo: every minute", "demo: touch every device", {"kind": "cron", "cron_expr": "* * * * *"}),
+    ("demo: reachability every minute", "demo: reachability", {"kind": "cron", "cron_expr": "* * * * *"}),
+    ("demo: backup every 15 minutes", "demo: config backup", {"kind": "cron", "cron_expr": "*/15 * * * *"}),
 ]
 
 

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "netcron.inventory",
     "netcron.jobs",
     "netcron.monitoring",
+    "netcron.configs",
     "netcron.reachability",
     "netcron.audit",
     "netcron.system",

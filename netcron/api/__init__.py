@@ -103,6 +103,7 @@ def _clean_error(error: dict) -> dict:
 
 from netcron.api import (  # noqa: E402  (routers need `api` defined above)
     audit,
+    configs,
     credentials,
     devices,
     locations,
@@ -132,6 +133,7 @@ api.add_router("/monitoring", monitoring.sd_router)
 api.add_router("/sources", sources.router)
 api.add_router("/workers", workers.router)
 api.add_router("/", reachability.router)
+api.add_router("/", configs.router)
 api.add_router("/settings", system_settings.router)
 api.add_router("/audit", audit.router)
 api.add_router("/notification-rules", notifications.router)

@@ -13,6 +13,7 @@ from netcron.cli.inventory import device_app
 from netcron.cli.jobs import register_job_commands
 from netcron.cli.processes import register_process_commands
 from netcron.cli.secrets import secrets_app
+from netcron.configs.cli import config_app
 from netcron.sources.cli import compare_app
 
 app = typer.Typer(name="netcron", help="Scheduled automation jobs for network fleets.", no_args_is_help=True,
@@ -20,6 +21,7 @@ app = typer.Typer(name="netcron", help="Scheduled automation jobs for network fl
 app.add_typer(device_app, name="device")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(compare_app, name="compare")
+app.add_typer(config_app, name="config")
 register_job_commands(app)
 register_process_commands(app)
 

@@ -14,6 +14,8 @@ JOB_TYPE_MODULES = [
     "netcron.executors.sync_inventory",
     "netcron.executors.compare_devices",
     "netcron.executors.sync_devices",
+    "netcron.executors.backup",
+    "netcron.executors.run_commands",
     "netcron.executors.reachability",
     "netcron.executors.scan_prefixes",
 ]

@@ -44,7 +44,7 @@ def world(admin):
     make_logs(run, 3)
     return {"device_id": device.pk, "location_id": location.pk, "tag_id": device.tags.get().pk,
             "credential_id": credential.pk, "template_id": template.pk, "schedule_id": schedule.pk,
-            "run_id": run.pk, "tag": "core", "parent_id": parent.pk}
+            "run_id": run.pk, "tag": "core", "parent_id": parent.pk, "commit": "latest"}
 
 
 def base_bodies(world: dict) -> dict[str, dict]:

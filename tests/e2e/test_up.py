@@ -148,6 +148,12 @@ def test_netcron_up_serves_runs_jobs_in_a_separate_worker_and_stops_cleanly_on_c
     lab_devices = http("GET", f"{base}/api/devices?tag=lab&page_size=100", token)[1]
     assert lab_devices["count"] == 20
     wait_for(lambda: _listening("127.0.1.1", 2222), 30, "the demo lab to listen")
+    for demo_job in ("demo: config backup", "demo: reachability"):
+        finished_job = netcron(data_dir, "run", demo_job, "--wait", "--timeout", "90")
+        assert finished_job.returncode == 0, finished_job.stdout + finished_job.stderr
+        assert "completed: 20 ok, 0 failed" in finished_job.stdout
+    shown = netcron(data_dir, "config", "show", "ios-0001")
+    assert shown.returncode == 0 and "hostname" in shown.stdout
 
     workers = http("GET", f"{base}/api/workers", token)[1]
     assert any(set(w["queues"]) == {"default", "backup", "network", "heavy"} and w["alive"]
