@@ -30,9 +30,12 @@ def fail(message: str) -> None:
 def setup_django() -> None:
     """Import settings (turning a bad NETCRON_* value into one line, exit 2) and set Django up."""
     import django
+    from django.apps import apps
 
     from netcron.conf import ConfigError
 
+    if apps.ready:  # already set up (tests, or a command calling another): don't reconfigure logging
+        return
     try:
         django.setup()
     except ConfigError as exc:

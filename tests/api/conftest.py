@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from netcron.inventory.models import Credential, Device, Location, Tag
-from netcron.jobs.models import DeviceResult, JobRun, JobTemplate, RunLog
-from tests.factories import make_schedule, make_template, utc  # noqa: F401 (re-exported to the tests)
+from netcron.jobs.models import JobRun, RunLog
+from tests.factories import make_run, make_schedule, make_template, utc  # noqa: F401 (re-exported to the tests)
 
 
 def make_device(name: str = "r1", platform: str = "cisco_ios", **extra) -> Device:
@@ -28,26 +26,6 @@ def make_credential(name: str = "lab", password: str | None = None, **extra) -> 
         credential.set_secrets(password=password)
     credential.save()
     return credential
-
-
-def make_run(template: JobTemplate, status: str = "pending", results: dict | None = None, **extra) -> JobRun:
-    """A run of `template` (is_global/owner copied from it); `results` maps devices to ok/failed/..."""
-    from netcron.jobs.dispatch import new_run
-
-    run = new_run(template, extra.pop("triggered_by", "manual"), schedule=extra.pop("schedule", None))
-    run.status = status
-    if status in ("completed", "failed", "cancelled"):
-        run.started_at = run.started_at or timezone.now()
-        run.finished_at = timezone.now()
-    elif status == "running":
-        run.started_at = run.heartbeat_at = timezone.now()
-    for key, value in extra.items():
-        setattr(run, key, value)
-    run.save()
-    for device, result in (results or {}).items():
-        DeviceResult.objects.create(run=run, device=device, device_name=device.name, status=result,
-                                    message=f"{device.name} {result}")
-    return run
 
 
 def make_logs(run: JobRun, count: int, level: str = "info") -> list[RunLog]:

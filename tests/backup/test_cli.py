@@ -6,11 +6,9 @@ import itertools
 import json
 
 import pytest
-import typer
 
-from netcron.cli.common import BadInput, fail_bad_input
-from netcron.configs.cli import config_app
 from tests.backup.conftest import backup
+from tests.factories import run_cli as netcron
 
 pytestmark = pytest.mark.django_db
 _change = itertools.count(1)
@@ -22,21 +20,6 @@ def django_set_up_outside_capsys():
     from netcron.cli.common import setup_django
 
     setup_django()
-
-
-def netcron(capsys, *argv: str) -> tuple[int, str, str]:
-    app = typer.Typer()
-    app.add_typer(config_app, name="config")
-    try:
-        try:
-            app(args=list(argv), prog_name="netcron")
-        except BadInput as exc:
-            fail_bad_input(str(exc))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

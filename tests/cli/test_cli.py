@@ -4,19 +4,9 @@ import json
 
 import pytest
 
-from netcron.cli import main
 from netcron.inventory.models import Credential, Device
 from netcron.jobs.models import JobRun, JobSchedule, JobTemplate
-
-
-def netcron(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.factories import run_cli as netcron
 
 
 def test_schedule_preview_prints_one_utc_instant_per_line_with_dst_handled(capsys):

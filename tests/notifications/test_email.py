@@ -21,7 +21,8 @@ def test_a_failed_run_emails_what_failed_and_links_to_the_run(smtp_sink, setting
     [(recipients, message)] = smtp_sink.messages
     assert recipients == ["noc@example.com", "lead@example.com"]
     # Long headers are folded on the wire (RFC 5322); compare the unfolded value.
-    assert " ".join(message["Subject"].split()) == f"[netcron] nightly backup: completed with 2 failed device(s) (run #{run.pk})"
+    subject = " ".join(message["Subject"].split())
+    assert subject == f"[netcron] nightly backup: completed with 2 failed device(s) (run #{run.pk})"
     body = message.get_payload()
     assert "Devices: 1 ok, 2 failed, 0 skipped" in body
     assert "Failed devices: r2, r3" in body

@@ -5,28 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
 
-from netcron.cli.common import BadInput, fail_bad_input
-from netcron.sources.cli import compare_app
+from tests.factories import run_cli as netcron
 from tests.sources.conftest import checkmk_params, make_device, run_job
 
 pytestmark = pytest.mark.django_db
-
-
-def netcron(capsys, *argv: str) -> tuple[int, str, str]:
-    app = typer.Typer()
-    app.add_typer(compare_app, name="compare")
-    try:
-        try:
-            app(args=list(argv), prog_name="netcron")
-        except BadInput as exc:
-            fail_bad_input(str(exc))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
