@@ -44,6 +44,7 @@ import argparse
 import functools
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -662,6 +663,8 @@ def main() -> None:
         print(f"  after {line}")
     if args.keep or failure:
         print(f"logs: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     if failure:
         print(f"INCOMPLETE: {failure}")
         raise SystemExit(1)
