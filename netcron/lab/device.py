@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .configgen import Facts, make_facts
 from .platforms import cli_class_for
@@ -29,7 +30,7 @@ class DeviceState:
         self.cli_class: type[Cli] = cli_class_for(spec.platform)
         self.hostname = self.facts.hostname
         self.config = self.cli_class.build_config(self.facts, spec)
-        self.startup = copy.deepcopy(self.config)
+        self.startup = clone_config(self.config)
         self.startup_hostname = self.hostname
         self.booted_at = LAB_EPOCH - timedelta(days=3 + self.facts.seed % 200, seconds=self.facts.seed % 86400)
         self.last_change = LAB_EPOCH
@@ -40,6 +41,9 @@ class DeviceState:
         self.started_monotonic = time.monotonic()
         self.sessions_opened = 0
         self.commands_run = 0
+        # Bumped on every change (touch/save); rendered configs are cached until it moves.
+        self.generation = 0
+        self._rendered: dict[str, tuple[tuple, str]] = {}
 
     @property
     def name(self) -> str:
@@ -53,11 +57,29 @@ class DeviceState:
     def touch(self, user: str) -> None:
         self.last_change = datetime.now(UTC).replace(microsecond=0)
         self.last_change_by = user
+        self.generation += 1
 
     def save(self) -> None:
-        self.startup = copy.deepcopy(self.config)
+        self.startup = clone_config(self.config)
         self.startup_hostname = self.hostname
         self.last_saved = datetime.now(UTC).replace(microsecond=0)
+        self.generation += 1
+
+    def cached_render(self, kind: str, render: Callable[[], str]) -> str:
+        """``render()``, reused until the device changes: a backup sweep renders each config once.
+
+        Every config change goes through ``touch``/``save`` (they set the "last change" stamps that the
+        rendered headers show); the key also holds those stamps, the hostname and the config objects, so
+        a change that bypasses them (e.g. ``state.config = ...`` in a test) still invalidates.
+        """
+        key = (self.generation, self.hostname, id(self.config), id(self.startup), self.last_change,
+               self.last_change_by, self.last_saved)
+        hit = self._rendered.get(kind)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        text = render()
+        self._rendered[kind] = (key, text)
+        return text
 
     def new_cli(self, username: str | None = None) -> Cli:
         cli = self.cli_class(self, username or self.spec.username)
@@ -75,7 +97,16 @@ class DeviceState:
 
     def configure(self, lines: list[str], *, save: bool = False) -> None:
         """Change the running config as if an operator typed ``lines`` in config mode (Junos: and committed)."""
-        self.new_cli("lab-admin").apply_lines(lines)
+        try:
+            self.new_cli("lab-admin").apply_lines(lines)
+        finally:
+            self.generation += 1  # lines before a rejected one were applied: cached renders are stale
         self.touch("lab-admin")
         if save:
             self.save()
+
+
+def clone_config(config: Any) -> Any:
+    """A copy of a config model; the models' own ``copy()`` when they have a cheap one."""
+    fast = getattr(config, "copy", None)
+    return fast() if callable(fast) else copy.deepcopy(config)

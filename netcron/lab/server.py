@@ -23,6 +23,16 @@ log = logging.getLogger(__name__)
 # Long outputs are where a "drop" fault cuts the session, like a device rebooting mid-"show run".
 DROP_AFTER_LINES = 20
 
+# What the lab offers. The per-session cost of the lab is mostly asyncssh's crypto, so it offers only
+# algorithms that are both secure and cheap in asyncssh (chacha20-poly1305 builds three cipher contexts per
+# packet there; the ML-KEM hybrid adds a KEM on top of X25519), plus what paramiko/netmiko negotiate
+# (curve25519-sha256@libssh.org, aes*-ctr with hmac-sha2). Every client then pays the same, cheap,
+# price on the lab side, so benchmarks measure the clients.
+KEX_ALGS = ("curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256", "diffie-hellman-group14-sha256")
+ENCRYPTION_ALGS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr")
+MAC_ALGS = ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-512")
+COMPRESSION_ALGS = ("none",)
+
 
 class _DeviceServer(asyncssh.SSHServer):
     def __init__(self, state: DeviceState) -> None:
@@ -70,6 +80,9 @@ class _Session(asyncssh.SSHServerSession[str]):
         self.task: asyncio.Task | None = None
         self.netconf: NetconfHandler | None = None
         self.skip_lf = False
+        # Shell output is collected here and sent as one channel write when the session is about to wait
+        # (for input, a latency delay, a hang) or end: one SSH packet per reply instead of one per piece.
+        self._out: list[str] = []
 
     # asyncssh callbacks ---------------------------------------------------------------------------------
 
@@ -122,8 +135,22 @@ class _Session(asyncssh.SSHServerSession[str]):
     # shell ------------------------------------------------------------------------------------------------
 
     def _write(self, text: str) -> None:
-        if self.chan is not None and text:
-            self.chan.write(text.replace("\r\n", "\n").replace("\n", "\r\n"))
+        if text:
+            self._out.append(text.replace("\r\n", "\n").replace("\n", "\r\n") if "\n" in text else text)
+
+    def _flush(self) -> None:
+        if self._out:
+            text = "".join(self._out) if len(self._out) > 1 else self._out[0]
+            self._out.clear()
+            if self.chan is not None:
+                # The client may have closed its side while we still had output (netmiko does at
+                # logout): a real device just drops it; not a crash worth a traceback.
+                with contextlib.suppress(BrokenPipeError):
+                    self.chan.write(text)
+
+    async def _wait_forever(self) -> None:
+        self._flush()
+        await asyncio.Event().wait()
 
     async def _next_char(self) -> str:
         while True:
@@ -132,6 +159,7 @@ class _Session(asyncssh.SSHServerSession[str]):
                 if len(chunk) > 1:
                     self.inbox.appendleft(chunk[1:])
                 return chunk[0]
+            self._flush()
             self.wakeup.clear()
             await self.wakeup.wait()
 
@@ -179,6 +207,7 @@ class _Session(asyncssh.SSHServerSession[str]):
     async def _sleep_latency(self) -> None:
         delay = active_latency(self.state)
         if delay:
+            self._flush()
             await asyncio.sleep(delay)
 
     async def _run(self) -> None:
@@ -191,7 +220,7 @@ class _Session(asyncssh.SSHServerSession[str]):
             self._write(cli.banner())
             if "hang" in self.state.faults:
                 # Logged in, then silence: the client must give up on its own timeout.
-                await asyncio.Event().wait()
+                await self._wait_forever()
             self._write(cli.prompt())
             secret = False
             while True:
@@ -200,7 +229,7 @@ class _Session(asyncssh.SSHServerSession[str]):
                     break
                 await self._sleep_latency()
                 if "hang" in self.state.faults:
-                    await asyncio.Event().wait()
+                    await self._wait_forever()
                 self.state.commands_run += 1
                 reply = cli.handle(line)
                 secret = reply.secret_next
@@ -216,6 +245,8 @@ class _Session(asyncssh.SSHServerSession[str]):
         except asyncio.CancelledError:
             pass
         except Exception:
+            with contextlib.suppress(Exception):
+                self._flush()
             log.exception("lab device %s: shell crashed", self.state.name)
             self._close()
 
@@ -226,6 +257,7 @@ class _Session(asyncssh.SSHServerSession[str]):
             cli.page_length = 0
         reply = cli.handle(self.command)
         self._write(reply.output)
+        self._flush()
         if self.chan is not None:
             self.chan.exit(0)
 
@@ -233,13 +265,17 @@ class _Session(asyncssh.SSHServerSession[str]):
         """Write command output through the pager; False if the session was dropped."""
         if not text:
             return True
+        page = cli.page_length
+        if "drop" not in self.state.faults and (not paged or page <= 0):
+            self._write(text)  # the common case (automation turns paging off): no line splitting
+            return True
         lines = text.split("\n")
         if "drop" in self.state.faults and len(lines) >= DROP_AFTER_LINES:
             self._write("\n".join(lines[: len(lines) // 3]))
+            self._flush()
             await asyncio.sleep(0.05)
             self.conn.abort()
             return False
-        page = cli.page_length
         if not paged or page <= 0 or len(lines) <= page:
             self._write(text)
             return True
@@ -261,6 +297,8 @@ class _Session(asyncssh.SSHServerSession[str]):
         return True
 
     def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._flush()
         if self.chan is not None:
             with contextlib.suppress(Exception):
                 self.chan.exit(0)
@@ -283,6 +321,12 @@ async def listen(
         login_timeout=60,
         encoding="utf-8",
         server_version=_SERVER_VERSION.get(spec.platform, "OpenSSH_8.9"),
+        kex_algs=list(KEX_ALGS),
+        encryption_algs=list(ENCRYPTION_ALGS),
+        mac_algs=list(MAC_ALGS),
+        compression_algs=list(COMPRESSION_ALGS),
+        # No GSS: otherwise asyncssh resolves the host's FQDN on every login (it rebuilds the options then).
+        gss_host=None,
         reuse_address=True,
         reuse_port=reuse_port,
     )

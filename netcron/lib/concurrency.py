@@ -8,7 +8,9 @@ running ones are cancelled cleanly (their ``async with`` blocks close their sess
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -96,6 +98,16 @@ async def run_bounded(
         finally:
             outcomes[index].seconds = time.perf_counter() - started
 
+    # Finished tasks report here through a done callback (one per task), so waiting for "the next item
+    # to finish" costs O(1); asyncio.wait(running, FIRST_COMPLETED) re-registered callbacks on every
+    # running task each time (~170 us of CPU per item at limit 200, ~7% of an SSH backup session).
+    finished: deque[asyncio.Task] = deque()
+    wakeup = asyncio.Event()
+
+    def _finished(task: asyncio.Task) -> None:
+        finished.append(task)
+        wakeup.set()
+
     cancelled = False
     try:
         while next_index < total or running:
@@ -104,16 +116,23 @@ async def run_bounded(
                 for task in running:
                     task.cancel()
             while not cancelled and next_index < total and len(running) < limit:
-                running[asyncio.create_task(one(next_index))] = next_index
+                task = asyncio.create_task(one(next_index))
+                task.add_done_callback(_finished)
+                running[task] = next_index
                 next_index += 1
             if not running:
                 break
-            finished, _ = await asyncio.wait(
-                running, timeout=poll_interval if cancel is not None else None,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            for task in finished:
-                running.pop(task)
+            if not finished:
+                wakeup.clear()
+                if cancel is None:
+                    await wakeup.wait()
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(poll_interval):
+                            await wakeup.wait()
+            while finished:
+                if running.pop(finished.popleft(), None) is None:
+                    continue
                 done += 1
                 if progress is not None:
                     progress(done, total)

@@ -205,6 +205,10 @@ class Cli:
     def render_startup(self) -> str:
         raise NotImplementedError
 
+    def cached_running(self) -> str:
+        """``render_running()``, rendered once per device change (see ``DeviceState.cached_render``)."""
+        return self.device.cached_render("running", self.render_running)
+
     def apply_lines(self, lines: list[str]) -> None:
         """Out-of-band config change (tests, lab API); ValueError on a line the platform would reject."""
         raise NotImplementedError

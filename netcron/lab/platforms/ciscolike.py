@@ -40,7 +40,7 @@ class CiscoLikeCli(Cli):
             for word in self.exit_words:
                 table.add(word, lambda a: Reply(close=True))
             table.add("enable", self._enable)
-        self.commands.add("show running-config ?", lambda a: self.running_config(a))
+        self.commands.add("show running-config ?", lambda a: self.running_config(a) if a else self.cached_running())
         self.commands.add("show startup-config", lambda a: self.startup_config())
         self.commands.add("configure terminal", self._configure)
         self.commands.add("configure", self._configure)

@@ -6,7 +6,6 @@ Enough semantics for backups to see meaningful diffs: sub-modes, ``no`` removal,
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 # Top-level commands that open a sub-mode, and the mode name IOS shows in the prompt.
@@ -87,7 +86,8 @@ class ConfigTree:
     blocks: list[Block] = field(default_factory=list)
 
     def copy(self) -> ConfigTree:
-        return copy.deepcopy(self)
+        # Blocks hold only strings: a two-level copy is a deep copy, ~30x cheaper than copy.deepcopy.
+        return ConfigTree([Block(b.line, list(b.children)) for b in self.blocks])
 
     def find(self, line: str) -> Block | None:
         for b in self.blocks:

@@ -124,7 +124,7 @@ class JunosCli(Cli):
         self.commands = CommandTable()
         c = self.commands
         c.add("show version", lambda a: self.show_version())
-        c.add("show configuration ?", lambda a: self.render_running())
+        c.add("show configuration ?", lambda a: self.cached_running())
         c.add("show interfaces terse", lambda a: self.show_terse())
         c.add("show interfaces ?", self._show_interfaces)
         c.add("show chassis hardware", lambda a: self.show_hardware())

@@ -118,7 +118,7 @@ class RouterOsCli(Cli):
         if not text.startswith("/"):
             raise Invalid(lead)
         if text in ("/export", "/export terse", "/export compact"):
-            return Reply(self.render_running())
+            return Reply(self.cached_running())
         section = next((s for s in sorted(SECTIONS, key=len, reverse=True)
                         if text == s or text.startswith(s + " ")), None)
         if section is None:

@@ -232,3 +232,50 @@ def test_out_of_band_change_is_seen_by_the_next_backup(lab):
     lab.configure(d.name, ["interface Ethernet1/4", "description changed out of band"])
     (out,) = run(fetch(driver_spec(d), "show running-config"))
     assert "description changed out of band" in out
+
+
+def test_cipher_preference_is_asyncssh_defaults_with_aes_gcm_first():
+    from asyncssh.encryption import get_default_encryption_algs
+
+    from netcron.lib.ssh.session import ENCRYPTION_ALGS
+
+    assert ENCRYPTION_ALGS[:2] == ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+    # a reordering only: nothing added (no CBC, no weak cipher), nothing dropped (old devices keep working)
+    assert sorted(ENCRYPTION_ALGS) == sorted(a.decode() for a in get_default_encryption_algs())
+
+
+def test_device_offering_only_keyboard_interactive_still_logs_in(tmp_path):
+    """The driver tries password first now (one round trip less); keyboard-interactive stays the fallback."""
+    from netcron.lab.device import DeviceState
+    from netcron.lab.keys import LabHostKeys
+    from netcron.lab.server import _DeviceServer
+
+    class KbdintOnly(_DeviceServer):
+        def password_auth_supported(self) -> bool:
+            return False
+
+        def kbdint_auth_supported(self) -> bool:
+            return True
+
+        def get_kbdint_challenge(self, username, lang, submethods):
+            return "", "", "", [("Password: ", False)]
+
+        def validate_kbdint_response(self, username, responses):
+            return len(responses) == 1 and self.validate_password(username, responses[0])
+
+    d = generate(1, ["cisco_ios"], port=free_port())[0]
+    state = DeviceState(d)
+
+    async def go():
+        acceptor = await asyncssh.listen(
+            d.host, d.port, server_factory=lambda: KbdintOnly(state),
+            server_host_keys=[LabHostKeys(tmp_path).key(d.name)], line_editor=False, encoding="utf-8",
+            gss_host=None,
+        )
+        try:
+            async with connect(driver_spec(d)) as s:
+                return await s.send_command("show version")
+        finally:
+            acceptor.close()
+
+    assert "Cisco IOS XE Software" in run(go())
