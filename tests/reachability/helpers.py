@@ -17,10 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import dns.message
-import dns.rcode
-import dns.rrset
-
 
 def can_make_netns() -> str:
     """'' when this process may create network namespaces, else the reason to skip."""
@@ -131,41 +127,6 @@ class WebhookReceiver:
         self.server.server_close()
 
 
-class DnsResponder:
-    """UDP DNS server on 127.0.0.1 answering PTR queries from ``names`` (address -> name), NXDOMAIN otherwise."""
-
-    def __init__(self, names: dict[str, str]) -> None:
-        import dns.reversename
-
-        self.ptr = {dns.reversename.from_address(a).to_text(): n for a, n in names.items()}
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
-        self.queries = 0
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except OSError:
-                return
-            self.queries += 1
-            query = dns.message.from_wire(data)
-            reply = dns.message.make_response(query)
-            qname = query.question[0].name.to_text()
-            if qname in self.ptr:
-                reply.answer.append(dns.rrset.from_text(qname, 60, "IN", "PTR", self.ptr[qname] + "."))
-            else:
-                reply.set_rcode(dns.rcode.NXDOMAIN)
-            self.sock.sendto(reply.to_wire(), peer)
-
-    def __enter__(self) -> DnsResponder:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.sock.close()
 
 
 @contextlib.contextmanager
@@ -188,3 +149,4 @@ def unanswered_port(host: str = "127.0.0.1") -> Iterator[int]:
         for s in fillers:
             s.close()
         listener.close()
+

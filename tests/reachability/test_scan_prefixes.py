@@ -9,9 +9,9 @@ import pytest
 from netcron.inventory.models import Device, Tag
 from netcron.jobs.models import JobRun
 from netcron.lib import ping
+from netcron.lib.tests.dns_responder import PtrServer as DnsResponder
 from netcron.reachability.models import DiscoveredAddress, ScanResult
 from tests.reachability.conftest import lab_base, logs, run_job
-from tests.reachability.helpers import DnsResponder
 
 pytestmark = pytest.mark.django_db
 FAST = {"timeout_ms": 300, "retries": 0}

@@ -3,48 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 
-import dns.message
-import dns.rcode
-import dns.reversename
-import dns.rrset
 import pytest
 
 from netcron.lib.dns import DnsConfigError, parse_server, resolve_host, resolve_hosts, reverse_lookups
-
-
-class PtrServer:
-    """A UDP DNS server on 127.0.0.1 answering PTR from ``names``; NXDOMAIN otherwise, silence if told."""
-
-    def __init__(self, names: dict[str, str], silent: bool = False) -> None:
-        self.ptr = {dns.reversename.from_address(a).to_text(): n for a, n in names.items()}
-        self.silent = silent
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except OSError:
-                return
-            if self.silent:
-                continue
-            query = dns.message.from_wire(data)
-            reply = dns.message.make_response(query)
-            qname = query.question[0].name.to_text()
-            if qname in self.ptr:
-                reply.answer.append(dns.rrset.from_text(qname, 60, "IN", "PTR", self.ptr[qname] + "."))
-            else:
-                reply.set_rcode(dns.rcode.NXDOMAIN)
-            self.sock.sendto(reply.to_wire(), peer)
-
-    def close(self) -> None:
-        self.sock.close()
+from netcron.lib.tests.dns_responder import PtrServer
 
 
 @pytest.fixture
