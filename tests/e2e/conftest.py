@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# Db 15 by default; NETCRON_TEST_REDIS_URL gives a concurrent test run on this machine a db of its own.
+REDIS_URL = os.environ.get("NETCRON_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def database_url() -> str:
