@@ -34,6 +34,9 @@ def retention(params: CleanupParams) -> dict[str, int | None]:
     }
 
 
+RETENTION_OF = {"state_changes": "reachability"}  # steps that age by another kind's retention
+
+
 def old_config_versions(before):
     """Config versions older than `before`, except the newest of each device and kind."""
     if not apps.is_installed("netcron.configs"):
@@ -41,6 +44,13 @@ def old_config_versions(before):
     version = apps.get_model("configs", "ConfigVersion")
     newer = version.objects.filter(device_id=OuterRef("device_id"), kind=OuterRef("kind"), id__gt=OuterRef("id"))
     return version.objects.filter(committed_at__lt=before).filter(Exists(newer))
+
+
+def old_state_changes(before):
+    """Reachability state changes older than `before`; /metrics keeps its own monotonic counters."""
+    if not apps.is_installed("netcron.reachability"):
+        return None
+    return apps.get_model("reachability", "StateChange").objects.filter(at__lt=before)
 
 
 def execute(ctx, params: CleanupParams) -> dict:
@@ -57,13 +67,16 @@ def execute(ctx, params: CleanupParams) -> dict:
     ]
     # Deliveries of runs go with their runs; state-change deliveries without a run age like runs.
     steps.append(("notifications", NotificationDelivery.objects.filter(run__isnull=True, created_at__lt=ago["runs"])))
+    if "reachability" in ago and (changes := old_state_changes(ago["reachability"])) is not None:
+        steps.append(("state_changes", changes))
     if "config_versions" in ago and (versions := old_config_versions(ago["config_versions"])) is not None:
         steps.append(("config_versions", versions))
     counts = {}
     total = len(steps) + ("audit" in ago)
     for done, (name, queryset) in enumerate(steps, 1):
         counts[name] = delete_in_batches(queryset.order_by("pk"), params.batch_size)
-        ctx.log(f"deleted {counts[name]} {name} row(s) older than {days.get(name, days['runs'])} days")
+        kept_days = days.get(RETENTION_OF.get(name, name), days["runs"])
+        ctx.log(f"deleted {counts[name]} {name} row(s) older than {kept_days} days")
         ctx.progress(done, total)
     if "audit" in ago:  # the audit log is only ever purged here, and only when a retention is set
         counts["audit"] = AuditEntry.objects.purge_before(ago["audit"])
