@@ -164,8 +164,10 @@ def raise_fd_limit() -> None:
 
 @contextlib.contextmanager
 def lab_process(n: int, data_dir: str, per_process: int = 5000):
-    """The lab in its own process(es): one serves at most ``per_process`` devices (its SNMP agent stops
-    answering somewhere between 9,000 and 10,000 endpoints in one process)."""
+    """The lab in its own process(es): one serves at most ``per_process`` devices. Each device is an SSH
+    listener and an SNMP socket, two descriptors: 10,000 devices need more than a hard RLIMIT_NOFILE of
+    20,000 lets one process open (the lab says so and refuses to start); SNMP-only devices (``--port 0``)
+    fit 10,000 to a process, see bench/lab_snmp.py."""
     from netcron.lab.model import address_for
     from netcron.lab.testing import free_port
 

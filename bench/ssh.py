@@ -41,16 +41,16 @@ from netcron.lab.model import LabDeviceSpec, generate
 from netcron.lab.testing import free_port
 
 COMMAND = "show running-config"
-CLIENTS = ("netcron", "netmiko", "nornir")
+# "netcron" runs on uvloop when it is installed (as netcron.lib.concurrency.run does), "netcron-asyncio"
+# on asyncio's own loop (NETCRON_UVLOOP=0).
+CLIENTS = ("netcron", "netcron-asyncio", "netmiko", "nornir")
 
 
 # -- the clients (each runs inside its own subprocess) ----------------------------------------------------
 
 
 def run_netcron(devices: list[LabDeviceSpec], limit: int) -> tuple[int, str]:
-    import asyncio
-
-    from netcron.lib.concurrency import run_bounded
+    from netcron.lib.concurrency import run, run_bounded
     from netcron.lib.ssh import DeviceSpec, connect
 
     async def backup(d: LabDeviceSpec) -> int:
@@ -62,7 +62,7 @@ def run_netcron(devices: list[LabDeviceSpec], limit: int) -> tuple[int, str]:
     async def main():
         return await run_bounded(backup, devices, limit=limit, timeout=120)
 
-    outcomes = asyncio.run(main())
+    outcomes = run(main())
     errors = [o.error for o in outcomes if not o.ok]
     return len(errors), _first(errors), [o.seconds for o in outcomes]
 
@@ -154,7 +154,7 @@ def client_main(args: argparse.Namespace) -> int:
 
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    if args.run_client == "netcron":
+    if args.run_client.startswith("netcron"):
         errors, note, seconds = run_netcron(devices, args.limit)
     elif args.run_client == "netmiko":
         errors, note, seconds = run_netmiko(devices, args.threads)
@@ -217,8 +217,11 @@ class Summary:
 
 
 def _label(client: str, threads: int, args: argparse.Namespace) -> str:
-    return {"netcron": f"netcron asyncssh (limit {args.limit})", "netmiko": f"netmiko ({threads} threads)",
-            "nornir": f"nornir+netmiko ({threads} workers)"}[client]
+    from netcron.lib.concurrency import loop_name
+
+    return {"netcron": f"netcron asyncssh ({loop_name()}, limit {args.limit})",
+            "netcron-asyncio": f"netcron asyncssh (asyncio, limit {args.limit})",
+            "netmiko": f"netmiko ({threads} threads)", "nornir": f"nornir+netmiko ({threads} workers)"}[client]
 
 
 def _available(module: str) -> bool:
@@ -271,10 +274,11 @@ def _tree_cpu(pid: int) -> float:
 def run_client(client: str, threads: int, size: int, port: int, lab_pid: int, args: argparse.Namespace) -> Run:
     cmd = [sys.executable, os.path.abspath(__file__), "--run-client", client, "--size", str(size),
            "--port", str(port), "--limit", str(args.limit), "--threads", str(threads)]
+    env = {**os.environ, "NETCRON_UVLOOP": "0"} if client == "netcron-asyncio" else None
     load = os.getloadavg()[0]
     lab0 = _tree_cpu(lab_pid)
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.client_timeout)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.client_timeout, env=env)
     except subprocess.TimeoutExpired:
         return Run(client, threads, size, float(args.client_timeout), size, 0.0, _tree_cpu(lab_pid) - lab0, load,
                    "client timed out")
@@ -359,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.skip_nornir or not _available("nornir_netmiko"):
         clients = [c for c in clients if c != "nornir"]
     port = free_port()
-    variants = [(c, 0) if c == "netcron" else (c, t) for c in clients for t in thread_counts]
+    variants = [(c, 0) if c.startswith("netcron") else (c, t) for c in clients for t in thread_counts]
     variants = list(dict.fromkeys(variants))
     summaries = {(c, t, n): Summary(c, t, n) for n in sizes for c, t in variants}
     with tempfile.TemporaryDirectory(prefix="netcron-bench-") as data_dir:

@@ -14,20 +14,26 @@ import sys
 import time
 from pathlib import Path
 
+from .control import ControlServer, socket_path
 from .keys import LabHostKeys
 from .lab import Lab
 from .model import FAULTS, PLATFORMS, LabDeviceSpec, default_port, generate, load_lab_file, write_inventory
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="netcron lab", description="Run simulated network devices on 127.0.1.x.")
+    p = argparse.ArgumentParser(
+        prog="netcron lab", description="Run simulated network devices on 127.0.1.x.",
+        epilog="`netcron lab ctl --help`: change faults and configs of a running lab, read its counters.",
+    )
     p.add_argument("--devices", "-n", type=int, default=10, help="number of devices (default 10)")
     p.add_argument(
         "--platforms", default=",".join(PLATFORMS),
         help=f"comma-separated platforms, assigned round-robin (default: all of {','.join(PLATFORMS)})",
     )
     p.add_argument("--lab-file", type=Path, help="YAML/JSON lab description (overrides --devices/--platforms)")
-    p.add_argument("--port", type=int, default=None, help="SSH port on every address (default 22 as root, else 2222)")
+    p.add_argument("--port", type=int, default=None,
+                   help="SSH port on every address (default 22 as root, else 2222; 0 = no SSH/NETCONF: "
+                        "SNMP-only devices)")
     p.add_argument("--base-address", default="127.0.1.1", help="first device address (default 127.0.1.1)")
     p.add_argument("--snmp-port", type=int, default=None, help="SNMP agent port per device (0 = no SNMP; "
                    "default 161 as root, else 1161)")
@@ -83,13 +89,23 @@ def specs_from_args(args: argparse.Namespace) -> tuple[list[LabDeviceSpec], Path
     return devices, data_dir
 
 
-async def serve(lab: Lab, *, duration: float | None = None, out=sys.stdout, ready=None) -> None:
+async def serve(
+    lab: Lab, *, duration: float | None = None, out=sys.stdout, ready=None, control: Path | None = None
+) -> None:
     await lab.start()
+    ctl = None
+    if control is not None:
+        try:
+            ctl = await ControlServer(lab, control).start()
+        except OSError as e:  # e.g. a data dir path too long for a Unix socket: serve anyway
+            print(f"netcron lab: no control socket ({e}); `netcron lab ctl` will not reach this lab",
+                  file=sys.stderr)
     # Render every running config now, not during the first backup sweep (each is then served from the
     # cache until the device changes), so the first client measured does not pay for the others.
     for state in lab.devices.values():
-        with contextlib.suppress(Exception):
-            state.new_cli().cached_running()
+        if state.spec.port:
+            with contextlib.suppress(Exception):
+                state.new_cli().cached_running()
     # Thousands of devices are hundreds of thousands of long-lived objects: keep the cyclic GC from
     # rescanning them while sessions churn (it was ~10% of the lab's CPU in a 1,000-device backup run).
     gc.collect()
@@ -116,6 +132,8 @@ async def serve(lab: Lab, *, duration: float | None = None, out=sys.stdout, read
         else:
             await stop.wait()
     finally:
+        if ctl is not None:
+            await ctl.stop()
         await lab.stop()
 
 
@@ -137,15 +155,16 @@ def run_lab(
     workers = (os.cpu_count() or 1) if workers == 0 else workers
     workers = max(1, min(workers, len(devices) or 1))
     if workers == 1:
-        asyncio.run(serve(Lab(devices, data_dir), duration=duration))
+        asyncio.run(serve(Lab(devices, data_dir), duration=duration, control=socket_path(data_dir)))
         return
     _run_workers(devices, Path(data_dir), duration, workers)
 
 
-def _worker_main(devices: list[LabDeviceSpec], data_dir: Path, duration: float | None, conn) -> None:
+def _worker_main(devices: list[LabDeviceSpec], data_dir: Path, duration: float | None, conn, index: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
     try:
-        asyncio.run(serve(Lab(devices, data_dir), duration=duration, ready=lambda: conn.send("READY")))
+        asyncio.run(serve(Lab(devices, data_dir), duration=duration, ready=lambda: conn.send("READY"),
+                          control=socket_path(data_dir, index)))
     except Exception as e:  # reported to the parent, which exits non-zero
         with contextlib.suppress(Exception):
             conn.send(f"{type(e).__name__}: {e}")
@@ -162,7 +181,7 @@ def _run_workers(devices: list[LabDeviceSpec], data_dir: Path, duration: float |
     procs, pipes = [], []
     for i in range(workers):
         parent_end, child_end = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker_main, args=(devices[i::workers], data_dir, duration, child_end),
+        p = ctx.Process(target=_worker_main, args=(devices[i::workers], data_dir, duration, child_end, i),
                         name=f"netcron-lab-{i}", daemon=True)
         p.start()
         child_end.close()
@@ -202,6 +221,11 @@ def _run_workers(devices: list[LabDeviceSpec], data_dir: Path, duration: float |
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["ctl"]:
+        from .ctl import main as ctl_main
+
+        return ctl_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -28,22 +28,44 @@ class DeviceState:
             location=spec.location or "lab",
         )
         self.cli_class: type[Cli] = cli_class_for(spec.platform)
+        self.booted_at = LAB_EPOCH - timedelta(days=3 + self.facts.seed % 200, seconds=self.facts.seed % 86400)
+        self.started_monotonic = time.monotonic()
+        # Bumped on every change (touch/save); rendered configs are cached until it moves.
+        self.generation = 0
+        self._rendered: dict[str, tuple[tuple, str]] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the device the lab started: generated config (running = startup), the lab file's
+        faults, zeroed counters. Listeners follow the faults only through ``Lab.reset``."""
+        spec = self.spec
         self.hostname = self.facts.hostname
         self.config = self.cli_class.build_config(self.facts, spec)
         self.startup = clone_config(self.config)
         self.startup_hostname = self.hostname
-        self.booted_at = LAB_EPOCH - timedelta(days=3 + self.facts.seed % 200, seconds=self.facts.seed % 86400)
         self.last_change = LAB_EPOCH
         self.last_change_by = spec.username
         self.last_saved = LAB_EPOCH
         self.faults: set[str] = set(spec.faults)
         self.latency = spec.latency
-        self.started_monotonic = time.monotonic()
-        self.sessions_opened = 0
+        self.generation += 1
+        # Counters other tests and `netcron lab ctl stats` read, e.g. to prove a job opened no session.
+        self.connections = 0  # TCP connections accepted by the SSH listener
+        self.logins = 0  # successful password authentications
+        self.auth_failures = 0
+        self.sessions_opened = 0  # shell, exec and NETCONF channels
         self.commands_run = 0
-        # Bumped on every change (touch/save); rendered configs are cached until it moves.
-        self.generation = 0
-        self._rendered: dict[str, tuple[tuple, str]] = {}
+        self.snmp_requests = 0  # datagrams received by the device's SNMP agent, answered or not
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "connections": self.connections,
+            "logins": self.logins,
+            "auth_failures": self.auth_failures,
+            "sessions": self.sessions_opened,
+            "commands": self.commands_run,
+            "snmp_requests": self.snmp_requests,
+        }
 
     @property
     def name(self) -> str:

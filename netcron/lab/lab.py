@@ -30,9 +30,17 @@ from .server import listen
 log = logging.getLogger(__name__)
 
 
-def _raise_fd_limit() -> None:
-    """Every session and listener is a descriptor; 1,000 devices need more than the usual 1,024."""
+def _raise_fd_limit(needed: int = 0) -> None:
+    """Every session, listener and SNMP socket is a descriptor: 1,000 devices need more than the usual
+    1,024, and 10,000 devices (an SSH listener and an SNMP socket each) more than many hard limits,
+    which root may raise."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if needed > hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, needed))
+            return
+        except (ValueError, OSError):
+            pass  # not root (or above fs.nr_open): the hard limit is what we get
     if soft < hard:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -60,10 +68,21 @@ class Lab:
     # lifecycle --------------------------------------------------------------------------------------------
 
     async def start(self) -> Lab:
-        _raise_fd_limit()
         states = list(self.devices.values())
+        # A listener and an SNMP socket per device, plus room for a session to each of them.
+        sockets = sum(1 for s in states if s.spec.port) + sum(
+            1 for s in states if self._snmp_enabled and s.spec.snmp_port
+        )
+        _raise_fd_limit(sockets + len(states) + 1024)
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if sockets + 64 > limit:
+            raise OSError(
+                f"{len(states)} devices need {sockets} sockets (SSH listeners and SNMP sockets), more than this "
+                f"process may open ({limit}, `ulimit -n`); use --workers N, or --port 0 for SNMP-only devices"
+            )
         for s in states:  # generate missing keys before binding, so a failed start leaves them saved
-            self.keys.key(s.name)
+            if s.spec.port:
+                self.keys.key(s.name)
         self.keys.save()
         for i in range(0, len(states), 200):
             await asyncio.gather(*(self._sync_listener(s) for s in states[i : i + 200]))
@@ -101,7 +120,7 @@ class Lab:
             current.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(current.wait_closed(), 5)
-        if "down" in state.faults:
+        if "down" in state.faults or not state.spec.port:  # port 0: an SNMP-only device
             return
         key = self.keys.key(state.name, impostor="wrong_hostkey" in state.faults)
         self._listeners[state.name] = await listen(state, key)
@@ -129,6 +148,25 @@ class Lab:
     async def clear_faults(self, name: str) -> None:
         for fault in list(self.devices[name].faults):
             await self.set_fault(name, fault, False)
+
+    async def set_faults(self, name: str, faults: list[str] | set[str]) -> None:
+        """Make ``faults`` exactly the device's faults (empty: a healthy device)."""
+        bad = set(faults) - set(FAULTS)
+        if bad:
+            raise ValueError(f"unknown fault(s) {', '.join(sorted(bad))}; known: {', '.join(FAULTS)}")
+        state = self.devices[name]
+        for fault in state.faults - set(faults):
+            await self.set_fault(name, fault, False)
+        for fault in set(faults) - state.faults:
+            await self.set_fault(name, fault, True)
+
+    async def reset(self, name: str) -> None:
+        """The device as the lab started it: generated config, the lab file's faults, zeroed counters."""
+        state = self.devices[name]
+        before = state.faults & LISTENER_FAULTS
+        state.reset()
+        if self.started and (state.faults & LISTENER_FAULTS) != before:
+            await self._sync_listener(state)
 
     def configure(self, name: str, lines: list[str], *, save: bool = False) -> None:
         """Change a device's running config out of band (as if someone typed it on the console)."""
@@ -204,6 +242,12 @@ class LabThread:
 
     def clear_faults(self, name: str) -> None:
         self._call(self.lab.clear_faults(name))
+
+    def set_faults(self, name: str, faults: list[str] | set[str]) -> None:
+        self._call(self.lab.set_faults(name, faults))
+
+    def reset(self, name: str) -> None:
+        self._call(self.lab.reset(name))
 
     def configure(self, name: str, lines: list[str], *, save: bool = False) -> None:
         self._loop.call_soon_threadsafe(lambda: None)  # config changes are plain data; no loop needed

@@ -34,6 +34,36 @@ MAC_ALGS = ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512-etm
 COMPRESSION_ALGS = ("none",)
 
 
+_ASYNCSSH_LOG = logging.getLogger("asyncssh")
+
+
+def _like_a_device(conn: asyncssh.SSHServerConnection) -> None:
+    """Make an asyncssh server connection send what a device's SSH server sends.
+
+    asyncssh precedes every packet after key exchange with an SSH_MSG_IGNORE (traffic-analysis
+    hardening); the SSH servers of IOS, NX-OS, EOS, Junos and RouterOS (and OpenSSH) do not, so a client
+    of the lab would decrypt and discard ~10 extra packets per session that it never sees from a real
+    device. asyncssh sends them through the connection's own ``send_packet``, so an instance attribute
+    that drops them is enough. Packet log lines (DEBUG) are skipped too while nobody listens for them.
+    """
+    send_packet = conn.send_packet
+
+    def send_packet_no_ignore(pkttype: int, *args: bytes, handler=None) -> None:
+        if pkttype != _MSG_IGNORE:
+            send_packet(pkttype, *args, handler=handler)
+
+    conn.send_packet = send_packet_no_ignore  # type: ignore[method-assign]
+    if not _ASYNCSSH_LOG.isEnabledFor(logging.DEBUG):
+        conn.log_sent_packet = conn.log_received_packet = _skip_packet_log  # type: ignore[method-assign]
+
+
+def _skip_packet_log(*args, **kwargs) -> None:
+    pass
+
+
+_MSG_IGNORE = 2  # RFC 4253 11.2
+
+
 class _DeviceServer(asyncssh.SSHServer):
     def __init__(self, state: DeviceState) -> None:
         self.state = state
@@ -42,6 +72,8 @@ class _DeviceServer(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
+        self.state.connections += 1
+        _like_a_device(conn)
 
     def begin_auth(self, username: str) -> bool:
         return True
@@ -52,6 +84,7 @@ class _DeviceServer(asyncssh.SSHServer):
     def validate_password(self, username: str, password: str) -> bool:
         spec = self.state.spec
         if "auth_fail" in self.state.faults:
+            self.state.auth_failures += 1
             return False
         # RouterOS takes terminal options after a "+" in the login name.
         user = username.split("+", 1)[0] if spec.platform == "mikrotik_routeros" else username
@@ -60,6 +93,9 @@ class _DeviceServer(asyncssh.SSHServer):
         )
         if ok:
             self.username = username
+            self.state.logins += 1
+        else:
+            self.state.auth_failures += 1
         return ok
 
     def session_requested(self) -> asyncssh.SSHServerSession:

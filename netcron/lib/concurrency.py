@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
+import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -145,3 +147,40 @@ async def run_bounded(
     for i in range(next_index, total):
         outcomes[i].error = Cancelled("not started: run cancelled")
     return outcomes
+
+
+def uvloop_wanted() -> bool:
+    """uvloop is used when installed, unless ``NETCRON_UVLOOP=0``."""
+    if os.environ.get("NETCRON_UVLOOP", "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    return importlib.util.find_spec("uvloop") is not None
+
+
+def run(main: Coroutine[Any, Any, R]) -> R:
+    """``asyncio.run(main)`` on uvloop when it is available (see ``uvloop_wanted``), else on asyncio's own loop.
+
+    uvloop's event loop and transports cut the CPU an SSH session costs the client by about a tenth
+    (bench/ssh.py); everything works the same without it (it is not built for every platform).
+    """
+    factory = None
+    if uvloop_wanted():
+        try:
+            import uvloop
+
+            factory = uvloop.new_event_loop
+        except ImportError:  # found but broken (e.g. built for another Python): asyncio's loop it is
+            factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main)
+
+
+def loop_name() -> str:
+    """Which event loop ``run`` uses: "uvloop" or "asyncio"."""
+    if uvloop_wanted():
+        try:
+            import uvloop  # noqa: F401
+
+            return "uvloop"
+        except ImportError:
+            pass
+    return "asyncio"

@@ -94,6 +94,23 @@ def test_a_command_reply_arrives_as_one_ssh_packet(tmp_path):
     assert received[0].startswith("show version\r\n") and received[0].rstrip().endswith("#")
 
 
+def test_the_lab_sends_no_ssh_msg_ignore_packets_as_device_ssh_servers_do_not(tmp_path):
+    d = generate(1, ["cisco_ios"], port=free_port(), config_lines=120)[0]
+    with running_lab([d], tmp_path):
+
+        async def received_types():
+            async with connect(driver_spec(d)) as s:
+                types = []
+                s._conn.log_received_packet = lambda pkttype, *args, **kw: types.append(pkttype)
+                s._chan.log_received_packet = s._conn.log_received_packet
+                await s.send_command("show version")
+                return types
+
+        types = asyncio.run(received_types())
+    assert types and 2 not in types  # SSH_MSG_IGNORE
+    assert 94 in types  # SSH_MSG_CHANNEL_DATA
+
+
 def test_lab_negotiates_its_fast_algorithms_with_the_driver(tmp_path):
     d = generate(1, ["cisco_ios"], port=free_port())[0]
     with running_lab([d], tmp_path):

@@ -1,0 +1,165 @@
+"""What keeps an SSH session cheap for the client: gathered writes, typed-ahead terminal settings, uvloop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+
+from netcron.lab import generate
+from netcron.lab.testing import driver_spec, free_port, running_lab
+from netcron.lib.concurrency import run, run_bounded
+from netcron.lib.ssh import SshSession, connect, get_platform
+from netcron.lib.ssh.session import _skip_packet_log
+from netcron.lib.ssh.transport import GATHERING
+
+BASE = "127.0.6.101"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    devices = generate(4, ["cisco_ios", "juniper_junos", "arista_eos", "cisco_ios"], port=free_port(BASE),
+                       base_address=BASE, config_lines=120)
+    devices[3].latency = 0.05  # every reply flushed on its own, then a pause
+    with running_lab(devices, tmp_path_factory.mktemp("lab")) as lab:
+        yield lab
+
+
+def test_an_ignore_packet_and_the_packet_it_covers_leave_in_one_socket_write(lab):
+    d = lab.specs[0]
+
+    async def writes_for_one_command():
+        async with connect(driver_spec(d)) as s:
+            gathering = s._conn._transport
+            socket_transport = gathering._transport
+            writes = []
+            original = socket_transport.write
+            socket_transport.write = lambda data: (writes.append(data), original(data))
+            out = await s.send_command("show version")
+            return writes, out
+
+    writes, out = asyncio.run(writes_for_one_command())
+    assert "Cisco IOS XE Software" in out
+    # Every write holds whole AES-GCM packets (clear 4-byte length, body, 16-byte tag): at least an
+    # SSH_MSG_IGNORE and the packet it covers (the command; later a window adjust).
+    assert writes and all(len(packets(w)) >= 2 for w in writes), [packets(w) for w in writes]
+    assert packets(writes[0])[0] == 16  # the IGNORE: the smallest packet there is
+
+
+def packets(write: bytes) -> list[int]:
+    sizes, pos = [], 0
+    while pos < len(write):
+        size = int.from_bytes(write[pos : pos + 4], "big")
+        sizes.append(size)
+        pos += 4 + size + 16
+    assert pos == len(write)
+    return sizes
+
+
+def test_the_gathering_connector_hands_asyncssh_its_own_connection(lab):
+    d = lab.specs[0]
+
+    async def peer():
+        async with connect(driver_spec(d)) as s:
+            return s._conn.get_extra_info("peername"), repr(GATHERING)
+
+    (host, port), label = asyncio.run(peer())
+    assert (host, port) == (d.host, d.port) and label == "direct TCP"
+
+
+@pytest.mark.parametrize("index", [0, 1, 3], ids=["ios", "junos", "ios-with-latency"])
+def test_terminal_settings_are_typed_ahead_in_one_write_and_both_are_applied(lab, index):
+    d = lab.specs[index]
+    state = lab.device(d.name)
+    lab.reset(d.name)
+
+    platform = get_platform(d.platform)
+
+    async def login_and_backup():
+        s = SshSession(driver_spec(d, auto_enable=False), platform)
+        written = []
+        original = s._write
+        s._write = lambda text: (written.append(text), original(text))
+        async with await s.open():
+            after_login = state.commands_run
+            out = await s.send_command("show version")
+            return written, after_login, s.prompt, out
+
+    written, after_login, prompt, out = asyncio.run(login_and_backup())
+    assert written[0] == platform.line_end.join(platform.paging_off) and len(platform.paging_off) == 2
+    assert after_login == 2  # both reached the device
+    assert prompt.startswith(d.name if d.platform != "juniper_junos" else f"{d.username}@{d.name}")
+    assert "--More--" not in out and "---(more" not in out
+
+
+def test_concurrency_run_uses_uvloop_when_installed():
+    pytest.importorskip("uvloop")
+
+    async def loop_class():
+        return type(asyncio.get_running_loop()).__module__
+
+    assert run(loop_class()).startswith("uvloop")
+
+
+def test_netcron_uvloop_0_falls_back_to_asyncio_and_sessions_still_work(lab):
+    d = lab.specs[2]
+    code = (
+        "import asyncio, sys\n"
+        "from netcron.lab.testing import driver_spec\n"
+        "from netcron.lab.model import LabDeviceSpec\n"
+        "from netcron.lib.concurrency import run, loop_name\n"
+        "from netcron.lib.ssh import connect\n"
+        f"d = LabDeviceSpec({d.name!r}, {d.platform!r}, {d.host!r}, port={d.port})\n"
+        "async def main():\n"
+        "    async with connect(driver_spec(d)) as s:\n"
+        "        return type(asyncio.get_running_loop()).__module__, s.hostname\n"
+        "print(loop_name(), *run(main()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "NETCRON_UVLOOP": "0"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["asyncio", "asyncio.unix_events", d.name]
+
+
+def test_a_fleet_backup_on_uvloop_gets_every_config(lab):
+    pytest.importorskip("uvloop")
+    specs = [driver_spec(d) for d in lab.specs[:3]]
+
+    async def backup(spec):
+        async with connect(spec) as s:
+            return s.hostname
+
+    outcomes = run(run_bounded(backup, specs, limit=3))
+    assert [o.result for o in outcomes] == [d.name for d in lab.specs[:3]]
+
+
+def test_packet_log_lines_are_not_built_while_asyncssh_does_not_log_debug(lab):
+    d = lab.specs[0]
+
+    async def loggers():
+        async with connect(driver_spec(d)) as s:
+            return s._conn.log_sent_packet, s._chan.log_received_packet
+
+    asyncssh_log = logging.getLogger("asyncssh")
+    level = asyncssh_log.level
+    asyncssh_log.setLevel(logging.INFO)
+    try:
+        sent, received = asyncio.run(loggers())
+    finally:
+        asyncssh_log.setLevel(level)
+    assert sent is _skip_packet_log and received is _skip_packet_log
+
+
+def test_packet_log_lines_are_kept_when_asyncssh_logs_debug(lab, caplog):
+    d = lab.specs[0]
+
+    async def sent_logger():
+        async with connect(driver_spec(d)) as s:
+            return s._conn.log_sent_packet
+
+    with caplog.at_level(logging.DEBUG, logger="asyncssh"):
+        assert asyncio.run(sent_logger()) is not _skip_packet_log
