@@ -4,10 +4,11 @@
                                         [--concurrency 2] [--runs 1000] [--beat-cap 60]
                                         [--skip-beat] [--skip-lag] [--skip-throughput] [--keep]
 
-Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust) and Redis at 127.0.0.1:6379; db 14 is
-flushed. The databases netcron_bench and beat_bench are dropped and created (dropped again at the
-end unless --keep). django-celery-beat (the `bench` extra) is imported only in a helper process
-with its own minimal Django settings.
+Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust) and Redis at 127.0.0.1:6379; db 14 (or
+the one in NETCRON_BENCH_REDIS_URL, e.g. redis://127.0.0.1:6379/3) is flushed. The databases
+netcron_bench and beat_bench are dropped and created (dropped again at the end unless --keep).
+django-celery-beat (the `bench` extra) is imported only in a helper process with its own minimal
+Django settings.
 
 Both systems get the same schedules, all in UTC: `--due` of them `* * * * *` (due every minute)
 and the rest twice a day, `M H1,H2 * * *`, at hours ~8 h away from now (so they are not due during
@@ -35,7 +36,9 @@ The machine's load average is printed: on a shared machine, compare rows of one 
 Throughput: --runs manual runs of a `sleep` job (seconds=0) through launch() -> Redis ->
 `netcron worker` -> DB, vs the same number of no-op tasks on a bare Celery app with the same
 settings (acks_late, prefetch 1, json, prefork, Redis), both measured from the first publish to the
-last completion with workers already running and warmed up.
+last completion with workers already running and warmed up. launch() creates and commits one run at a
+time (one WAL flush each); the row "netcron scheduled" is the live burst of the first size seen the
+same way, from the first run row the scheduler inserted to the last run finished.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgresql://postgres@127.0.0.1:5432"
-REDIS = "redis://127.0.0.1:6379/14"
+REDIS = os.environ.get("NETCRON_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 NETCRON_DB, BEAT_DB = "netcron_bench", "beat_bench"
 PARK = timedelta(days=1)  # due schedules wait this far in the future between measurements
 
@@ -440,7 +443,7 @@ class Netcron:
         self.clear_runs()
         self.park()
         return {"due_tick_s": min(b[0] for b in bursts), "ticks": bursts[0][1],
-                "idle_tick_s": statistics.median(idle), "queries_per_run": queries / self.due,
+                "idle_tick_s": statistics.median(idle), "queries": queries,
                 "plan": self.claim_plan(now)}
 
     def claim_plan(self, now: datetime) -> str:
@@ -451,7 +454,7 @@ class Netcron:
 
         with transaction.atomic():
             plan = (JobSchedule.objects.filter(is_active=True, next_fire_at__lte=now)
-                    .select_related("template", "template__owner").order_by("next_fire_at")
+                    .select_related("template").order_by("next_fire_at")
                     .select_for_update(skip_locked=True, of=("self",))[:500].explain())
         scans = [line.strip(" ->") for line in plan.splitlines() if "Scan" in line and "jobs_jobschedule" in line]
         return scans[0].split("  (")[0] if scans else "?"
@@ -519,11 +522,17 @@ class Netcron:
         finally:
             self.procs.stop([p for p in [scheduler, *pool] if p in self.procs.running])
         self.park()
-        rows = list(runs.values_list("queued_at", "started_at", "status"))
-        assert len(rows) == self.due and all(s == RunStatus.COMPLETED for _, _, s in rows), len(rows)
-        queued = [(q - t0).total_seconds() for q, _, _ in rows]
-        start = [(s - t0).total_seconds() for _, s, _ in rows]
-        return {"queued": queued, "start": start}
+        rows = list(runs.values_list("queued_at", "started_at", "status", "published_at", "finished_at"))
+        assert len(rows) == self.due and all(r[2] == RunStatus.COMPLETED for r in rows), len(rows)
+        queued = [(r[0] - t0).total_seconds() for r in rows]
+        start = [(r[1] - t0).total_seconds() for r in rows]
+        # As a pipeline (for the throughput table): from the first run row to the last run finished.
+        first = min(r[0] for r in rows)
+        wall = (max(r[4] for r in rows) - first).total_seconds()
+        sent = (max(r[3] or r[1] for r in rows) - first).total_seconds()  # published_at is set after the batch
+        pipeline = {"rate": self.due / wall, "publish_rate": self.due / sent if sent > 0 else float("nan"),
+                    "wall": wall}
+        return {"queued": queued, "start": start, "pipeline": pipeline}
 
     def throughput(self, runs: int, workers: int, concurrency: int) -> dict:
         self.clear_runs()
@@ -642,6 +651,8 @@ def main() -> None:
                 procs.stop(noop)
             log(f"throughput: {args.runs} netcron runs")
             throughput["netcron"] = netcron.throughput(args.runs, args.workers, args.concurrency)
+            if "lag" in results[sizes[0]]:  # the live burst at the first size, seen as a pipeline
+                throughput["scheduled"] = results[sizes[0]]["lag"]["pipeline"]
             loads.append(f"throughput: {load()}")
     except (Exception, KeyboardInterrupt) as exc:  # print what was measured so far
         failure = f"{type(exc).__name__}: {exc}"
@@ -711,8 +722,8 @@ def report(args, sizes: list[int], results: dict, throughput: dict, hours: str) 
     extra = []
     for size in sizes:
         row = results[size]
-        line = (f"  {size:>7,}: netcron {row['tick']['queries_per_run']:.1f} SQL statements per due schedule in "
-                f"tick(), claim: {row['tick']['plan']}")
+        line = (f"  {size:>7,}: netcron {row['tick']['queries']} SQL statements in the ticks for {args.due} due "
+                f"schedules, claim: {row['tick']['plan']}")
         if row.get("beat"):
             b = row["beat"]
             line += f"; beat: {b['entries']:,} entries loaded, heap build {secs(b['first_tick_s'])}"
@@ -725,7 +736,10 @@ def report(args, sizes: list[int], results: dict, throughput: dict, hours: str) 
         print(f"Throughput: {args.runs} runs, {args.workers} workers x {args.concurrency} processes, Redis broker")
         base = throughput["celery"]["rate"]
         rows = []
-        for name, label in (("celery", "bare Celery no-op task"), ("netcron", "netcron run (sleep 0 s)")):
+        for name, label in (("celery", "bare Celery no-op task"), ("netcron", "netcron run (sleep 0 s)"),
+                            ("scheduled", f"netcron scheduled, {args.due} due")):
+            if name not in throughput:
+                continue
             tp = throughput[name]
             rows.append([label, f"{tp['publish_rate']:.0f}", f"{tp['wall']:.1f} s", f"{tp['rate']:.0f}",
                          f"{tp['rate'] / base * 100:.0f} %"])

@@ -143,6 +143,12 @@ _email = email_settings()
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST, EMAIL_PORT = _email["EMAIL_HOST"], _email["EMAIL_PORT"]
 EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_USER"], _email["EMAIL_HOST_PASSWORD"]
+# Celery's Django fixup closes the database connection around every task unless this is set, which
+# costs a new PostgreSQL connection per run. With it, connections follow Django's own rules instead:
+# netcron.jobs.tasks calls close_old_connections() around each task (CONN_MAX_AGE, and a broken
+# connection is health-checked and replaced, CONN_HEALTH_CHECKS); the fixup still recycles them
+# after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_TIMEOUT = _email["EMAIL_USE_TLS"], _email["EMAIL_USE_SSL"], _email["EMAIL_TIMEOUT"]
 DEFAULT_FROM_EMAIL, SERVER_EMAIL = _email["DEFAULT_FROM_EMAIL"], _email["SERVER_EMAIL"]
 

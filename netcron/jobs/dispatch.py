@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Case, CharField, F, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from netcron import audit
@@ -16,27 +17,60 @@ from netcron.jobs.models import DeviceLock, JobRun, JobSchedule, JobTemplate
 logger = logging.getLogger(__name__)
 
 
-def publish(run_id: int, queue: str, timeout_seconds: int | None = None) -> bool:
-    """Send execute_run(run_id) to the run's queue. Must only be called after the run row is committed."""
+def time_limits(timeout_seconds: int | None) -> dict:
+    # Soft limit first so the runner can record "timed out"; the hard limit kills a stuck process.
+    return {"soft_time_limit": timeout_seconds, "time_limit": timeout_seconds + 30} if timeout_seconds else {}
+
+
+def publish_runs(runs: list[JobRun]) -> list[int]:
+    """Send execute_run(run_id) for each run over one broker connection, then mark them published in one
+    UPDATE; returns the ids sent. Must only be called after the run rows are committed."""
+    from netcron.celery import app
     from netcron.jobs.tasks import execute_run
 
-    options = {}
-    if timeout_seconds:
-        # Soft limit first so the runner can record "timed out"; the hard limit kills a stuck process.
-        options = {"soft_time_limit": timeout_seconds, "time_limit": timeout_seconds + 30}
+    stamp = int(timezone.now().timestamp() * 1000)
+    sent: list[int] = []
     try:
-        result = execute_run.apply_async(args=[run_id], queue=queue, **options)
-    except Exception as exc:  # broker down: the reaper republishes pending runs later
-        logger.warning("could not publish run %s to %s: %s", run_id, queue, exc)
-        return False
-    JobRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
-        published_at=timezone.now(), celery_task_id=result.id or ""
-    )
-    return True
+        with app.producer_or_acquire() as producer:
+            for run in runs:
+                timeout = run.template.timeout_seconds if run.template_id and run.template else None
+                execute_run.apply_async(args=[run.pk], queue=run.queue, producer=producer,
+                                        task_id=task_id(run.pk, stamp), **time_limits(timeout))
+                sent.append(run.pk)
+    except Exception as exc:  # broker down: the reaper publishes the rest later
+        logger.warning("could not publish %d run(s): %s", len(runs) - len(sent), exc)
+    mark_published(sent, stamp)
+    return sent
+
+
+def task_id(run_id: int, stamp: int) -> str:
+    """The message's task id: unique per publish, and computable by the database (see mark_published)."""
+    return f"run-{run_id}-{stamp}"
+
+
+def mark_published(ids: list[int], stamp: int) -> None:
+    """published_at = now and the message's task id, for many runs in one statement per 500."""
+    if not ids:
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # published_at only tells the reaper which runs to leave alone: should a database crash lose
+            # this commit, the run is published once more and the worker drops the duplicate. So don't
+            # wait for the WAL flush, the largest part of this statement's cost.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        for start in range(0, len(ids), 500):
+            # A worker may have claimed a run already (it records the task id it ran): keep that id.
+            JobRun.objects.filter(pk__in=ids[start:start + 500]).update(
+                published_at=timezone.now(),
+                celery_task_id=Case(When(status=RunStatus.PENDING,
+                                         then=Concat(Value("run-"), Cast("pk", CharField()), Value(f"-{stamp}"))),
+                                    default=F("celery_task_id"), output_field=CharField()),
+            )
 
 
 def publish_run(run: JobRun) -> bool:
-    return publish(run.pk, run.queue, run.template.timeout_seconds if run.template else None)
+    return bool(publish_runs([run]))
 
 
 def publish_on_commit(run: JobRun) -> None:
@@ -45,17 +79,23 @@ def publish_on_commit(run: JobRun) -> None:
 
 def new_run(template: JobTemplate, triggered_by: str, *, user=None, schedule: JobSchedule | None = None,
             scheduled_for=None, param_overrides: dict | None = None, credential=None,
-            target_device_ids: list[int] | None = None, retry_of: JobRun | None = None) -> JobRun:
-    """An unsaved pending run of a template, with parameters and credential snapshotted."""
+            credential_id: int | None = None, target_device_ids: list[int] | None = None,
+            retry_of: JobRun | None = None) -> JobRun:
+    """An unsaved pending run of a template, with parameters and credential snapshotted.
+
+    Reads only ids of related rows (owner, credential), so building many runs costs no queries.
+    """
     params = {**template.params, **(param_overrides or {})}
+    if credential is not None:
+        credential_id = credential.pk
     return JobRun(
         template=template, schedule=schedule, scheduled_for=scheduled_for, job_name=template.name,
         job_type=template.job_type, triggered_by=triggered_by, requested_by=user,
         # A private schedule makes its runs private too, even on a global template.
         is_global=template.is_global and (schedule is None or schedule.is_global),
-        owner=schedule.owner if schedule is not None and not schedule.is_global else template.owner,
+        owner_id=schedule.owner_id if schedule is not None and not schedule.is_global else template.owner_id,
         queue=template.effective_queue(),
-        params=params, credential=credential or template.credential, target_device_ids=target_device_ids,
+        params=params, credential_id=credential_id or template.credential_id, target_device_ids=target_device_ids,
         retry_of=retry_of, attempt=(retry_of.attempt + 1) if retry_of else 1,
     )
 
@@ -87,7 +127,7 @@ def retry_failed_devices(run: JobRun, user=None) -> JobRun:
         raise JobFailed("the run's template has been deleted")
     with transaction.atomic():
         retry = new_run(run.template, TriggeredBy.RETRY, user=user, target_device_ids=failed, retry_of=run,
-                        credential=run.credential)
+                        credential_id=run.credential_id)
         retry.params = run.params
         retry.save()
         audit.record("retry", run, object_type="run", details={"run_id": retry.pk, "devices": len(failed)})
@@ -102,7 +142,7 @@ def schedule_retry(run: JobRun) -> JobRun | None:
         return None
     delay = min(2 ** run.attempt * 5, 600)
     with transaction.atomic():
-        retry = new_run(template, TriggeredBy.RETRY, retry_of=run, credential=run.credential,
+        retry = new_run(template, TriggeredBy.RETRY, retry_of=run, credential_id=run.credential_id,
                         target_device_ids=run.target_device_ids)
         retry.params = run.params
         retry.queued_at = timezone.now() + timedelta(seconds=delay)
@@ -112,24 +152,71 @@ def schedule_retry(run: JobRun) -> JobRun | None:
 
 
 def reap(now=None) -> dict:
-    """Republish pending runs nobody has picked up, and fail runs whose worker stopped beating."""
+    """Republish pending runs whose message is missing, and fail runs whose worker stopped beating."""
     from netcron.system.models import current
 
     now = now or timezone.now()
     timings = current()  # the database setting wins over NETCRON_* when an administrator set one
-    republish_before = now - timedelta(seconds=timings.republish_after_seconds)
-    stale = JobRun.objects.filter(status=RunStatus.PENDING, queued_at__lte=now).filter(
-        Q(published_at__isnull=True, queued_at__lte=now - timedelta(seconds=2)) | Q(published_at__lte=republish_before)
-    ).select_related("template")[:500]
-    republished = 0
+    return {"republished": republish_missing(now, timings.republish_after_seconds),
+            "lost": fail_lost(now, timings.lease_seconds)}
+
+
+UNPUBLISHED_AFTER = timedelta(seconds=2)  # a committed run not published by then: its publisher died
+SETTLE = timedelta(seconds=10)  # a worker claims a message it was handed well within this
+ORDER_MARGIN = timedelta(seconds=5)  # longer than publishing one batch takes: later published_at = later in queue
+BACKSTOP_FACTOR = 10  # without evidence either way, republish after this many republish periods, then doubling
+
+
+def republish_missing(now, republish_after_seconds: int) -> int:
+    """Publish runs never published, and republish published ones whose message the broker lost.
+
+    A run still pending `republish_after_seconds` after its publish is usually just queued behind a
+    backlog; sending it again would only make the backlog longer. Its message counts as lost when its
+    queue in the broker is empty, or when a run published later to the same queue has started (queues
+    are FIFO: the workers are past it). Without such evidence it is republished only after
+    BACKSTOP_FACTOR periods, then after waits that double, so no run waits forever.
+    """
+    unpublished = JobRun.objects.filter(status=RunStatus.PENDING, published_at__isnull=True,
+                                        queued_at__lte=now - UNPUBLISHED_AFTER)
+    waiting = JobRun.objects.filter(status=RunStatus.PENDING, queued_at__lte=now,
+                                    published_at__lte=now - timedelta(seconds=republish_after_seconds))
+    stale = list(unpublished.select_related("template")[:500])
+    stale += missing_messages(list(waiting.select_related("template")[:500]), now, republish_after_seconds)
+    claimed = []
     for run in stale:
         # Claim the republish so several schedulers don't all send it again.
-        claimed = JobRun.objects.filter(pk=run.pk, status=RunStatus.PENDING, published_at=run.published_at).update(
+        if JobRun.objects.filter(pk=run.pk, status=RunStatus.PENDING, published_at=run.published_at).update(
             published_at=now
-        )
-        if claimed and publish_run(run):
-            republished += 1
-    lost_before = now - timedelta(seconds=timings.lease_seconds)
+        ):
+            claimed.append(run)
+    return len(publish_runs(claimed)) if claimed else 0
+
+
+def missing_messages(runs: list[JobRun], now, republish_after_seconds: int) -> list[JobRun]:
+    """The published, still pending runs whose message is no longer in the broker (see republish_missing)."""
+    if not runs:
+        return []
+    from netcron.jobs.queues import queue_lengths
+
+    lengths = queue_lengths()
+    passed: dict[str, object] = {}
+    for queue in {run.queue for run in runs if lengths.get(run.queue) != 0}:
+        published = JobRun.objects.filter(queue=queue, started_at__lte=now - SETTLE, published_at__isnull=False)
+        passed[queue] = max(published.order_by("-id").values_list("published_at", flat=True)[:100], default=None)
+    backstop = timedelta(seconds=BACKSTOP_FACTOR * republish_after_seconds)
+    missing = []
+    for run in runs:
+        latest_started = passed.get(run.queue)
+        if (lengths.get(run.queue) == 0
+                or (latest_started is not None and latest_started > run.published_at + ORDER_MARGIN)
+                or now - run.published_at >= max(backstop, run.published_at - run.queued_at)):
+            missing.append(run)
+    return missing
+
+
+def fail_lost(now, lease_seconds: int) -> int:
+    """Fail (and retry, if allowed) running runs whose heartbeat is older than the lease."""
+    lost_before = now - timedelta(seconds=lease_seconds)
     lost = 0
     for run in JobRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=lost_before).select_related(
         "template"
@@ -145,7 +232,7 @@ def reap(now=None) -> dict:
             if schedule_retry(run) is None:
                 logger.warning("run %s failed: %s", run.pk, error)
             notify_finished(run)
-    return {"republished": republished, "lost": lost}
+    return lost
 
 
 def notify_finished(run: JobRun) -> None:

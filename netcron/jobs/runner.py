@@ -8,7 +8,8 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -17,7 +18,7 @@ from netcron.executors import UnknownJobType, get_job_type
 from netcron.executors.base import JobFailed, RetryableJobError
 from netcron.inventory.models import Device
 from netcron.jobs.choices import DeviceStatus, LogLevel, RunStatus
-from netcron.jobs.models import DeviceLock, DeviceResult, JobRun, RunLog
+from netcron.jobs.models import DeviceLock, DeviceResult, JobRun, JobTemplate, RunLog
 from netcron.jobs.targets import resolve_targets
 
 logger = logging.getLogger(__name__)
@@ -30,14 +31,20 @@ class Heartbeat(threading.Thread):
         super().__init__(name=f"heartbeat-run-{job_run.pk}", daemon=True)
         self.job_run, self.interval = job_run, interval
         self.stopped = threading.Event()
+        self.context: Context | None = None  # set once the executor runs: its unwritten progress rides along
+
+    def beat(self) -> None:
+        progress = self.context.unwritten_progress() if self.context else None
+        self.job_run.beat(*(progress or ()))
 
     def run(self) -> None:
         try:
             while not self.stopped.wait(self.interval):
                 try:
-                    self.job_run.beat()
+                    self.beat()
                 except Exception:  # a failed beat must not kill the thread; the next one may pass
                     logger.warning("heartbeat of run %s failed", self.job_run.pk, exc_info=True)
+                    connection.close()  # the next beat opens a fresh one if the session is gone
         finally:
             connection.close()
 
@@ -55,21 +62,39 @@ class Context:
         self.run = run
         self.run_id = run.pk
         self.devices = devices
-        self._cancelled = False
-        self._cancel_checked_at = 0.0
+        # The claim read cancel_requested a moment ago: the next look at the row can wait a check period.
+        self._cancelled = run.cancel_requested
+        self._cancel_checked_at = time.monotonic()
         self._lock = threading.Lock()
         self._last_progress_at = 0.0
+        self._progress: tuple[int, int | None] | None = None  # the latest reported (done, total)
+        self._progress_written = True
+        self.locked_devices = False
 
     def log(self, message: str, level: str = LogLevel.INFO, device=None) -> None:
         RunLog.objects.create(run_id=self.run_id, level=level, device=device, message=str(message)[:4000])
 
     def progress(self, done: int, total: int | None = None) -> None:
-        # Progress rows are hot: at most a few writes per second, always the last one.
-        now = time.monotonic()
-        final = total is not None and done >= total
-        if final or now - self._last_progress_at >= 0.5:
-            self._last_progress_at = now
-            self.run.beat(done=done, total=total)
+        # Progress rows are hot: at most two writes per second. The final value is written by finish(),
+        # or by the next heartbeat if the executor still has work to do after it.
+        with self._lock:
+            self._progress, self._progress_written = (done, total), False
+            now = time.monotonic()
+            if (total is not None and done >= total) or now - self._last_progress_at < 0.5:
+                return
+            self._last_progress_at, self._progress_written = now, True
+        self.run.beat(done=done, total=total)
+
+    def unwritten_progress(self) -> tuple[int, int | None] | None:
+        """The latest progress not yet in the row (and, from now on, counted as written)."""
+        with self._lock:
+            if self._progress_written:
+                return None
+            self._progress_written = True
+            return self._progress
+
+    def last_progress(self) -> tuple[int, int | None] | None:
+        return self._progress
 
     def device_result(self, device, status: str, message: str = "", *, detail: str = "",
                       data: dict | None = None, artifact: str = "", started_at=None) -> None:
@@ -104,6 +129,7 @@ class Context:
 
     def lock_device(self, device) -> int | None:
         """Lock `device` for this run's job type; returns None when locked, else the holding run's id."""
+        self.locked_devices = True
         return DeviceLock.acquire(self.run, device)
 
     def each_device(self):
@@ -132,35 +158,72 @@ class Context:
 
 
 def devices_for(run: JobRun) -> list[Device]:
-    """The run's device snapshot: resolved from the template's targets once, then fixed."""
+    """The run's device snapshot: resolved from the template's targets once, then fixed.
+
+    Also sets the run's progress total to the number of devices (one UPDATE with the snapshot).
+    """
+    values = {}
     if run.target_device_ids is None:
         targets = run.template.targets if run.template else {}
-        ids = list(resolve_targets(targets).values_list("pk", flat=True))
-        JobRun.objects.filter(pk=run.pk).update(target_device_ids=ids)
-        run.target_device_ids = ids
-    devices = Device.objects.filter(pk__in=run.target_device_ids).select_related("credential", "location")
-    return sorted(devices, key=lambda d: d.name)
+        run.target_device_ids = values["target_device_ids"] = list(
+            resolve_targets(targets).values_list("pk", flat=True))
+    devices = sorted(Device.objects.filter(pk__in=run.target_device_ids).select_related("credential", "location"),
+                     key=lambda d: d.name)
+    with transaction.atomic():
+        JobRun.objects.filter(pk=run.pk).update(progress_done=0, progress_total=len(devices), **values)
+        if devices:
+            run.log(f"{len(devices)} device(s) targeted")
+    run.progress_done, run.progress_total = 0, len(devices)
+    return devices
+
+
+def claim(run_id: int, worker: str, task_id: str = "") -> tuple[str, JobRun | None]:
+    """pending -> running; returns ("claimed", run), ("duplicate", run), ("deferred", run) or ("missing", None).
+
+    The common case is one transaction (one commit): a conditional UPDATE that also returns the row,
+    and the "started on" log line. A run whose template has a concurrency cap takes the model's
+    locking claim instead.
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    runs, templates = JobRun._meta.db_table, JobTemplate._meta.db_table  # only names from model metadata
+    sql = (f"UPDATE {runs} SET status = %s, executed_by = %s, celery_task_id = %s, started_at = %s, "  # noqa: S608
+           f"heartbeat_at = %s WHERE id = %s AND status = %s AND NOT EXISTS (SELECT 1 FROM {templates} t "
+           f"WHERE t.id = {runs}.template_id AND t.max_concurrent_runs > 0) RETURNING *")
+    with transaction.atomic():
+        claimed = list(JobRun.objects.raw(sql, [RunStatus.RUNNING, worker, task_id, now, now, run_id,
+                                                RunStatus.PENDING]))
+        if claimed:
+            claimed[0].log(f"started on {worker}")
+            return "claimed", claimed[0]
+    run = JobRun.objects.select_related("template").filter(pk=run_id).first()
+    if run is None:
+        return "missing", None
+    if run.status != RunStatus.PENDING:
+        return "duplicate", run
+    outcome = run.claim(worker, task_id)  # capped template: counts running runs under its row lock
+    if outcome == "claimed":
+        run.log(f"started on {worker}")
+    return outcome, run
 
 
 def execute_run(run_id: int, worker: str, task_id: str = "") -> str:
     """Run one JobRun to a final state. Returns what happened ("duplicate", "missing" or the status)."""
-    run = JobRun.objects.select_related("template").filter(pk=run_id).first()
+    outcome, run = claim(run_id, worker, task_id)
     if run is None:
         logger.warning("run %s does not exist (deleted?); dropping the delivery", run_id)
-        return "missing"
-    claim = run.claim(worker, task_id)
-    if claim == "deferred":
+        return outcome
+    if outcome == "deferred":
         logger.info("run %s waits: template %s is at its concurrency limit", run_id, run.template_id)
-        return claim
-    if claim == "duplicate":
+        return outcome
+    if outcome == "duplicate":
         logger.info("run %s is already %s; duplicate delivery ignored", run_id, run.status)
-        return claim
+        return outcome
     heartbeat = Heartbeat(run, settings.NETCRON_HEARTBEAT_SECONDS)
     heartbeat.start()
     try:
         # Inventory an executor changes (e.g. a sync) is audited as done by this run.
         with audit.acting(via="run", run_id=run.pk, request=None, user=None, user_loader=None):
-            status = _execute(run)
+            status = _execute(run, heartbeat)
     finally:
         heartbeat.stop()
     if run.is_finished:
@@ -170,47 +233,89 @@ def execute_run(run_id: int, worker: str, task_id: str = "") -> str:
     return status
 
 
-def _execute(run: JobRun) -> str:
+def _execute(run: JobRun, heartbeat: Heartbeat) -> str:
+    context: Context | None = None
     try:
         job_type = get_job_type(run.job_type)
         params = job_type.validate_params(run.params)
         devices = devices_for(run) if job_type.uses_devices else []
         if job_type.uses_devices and not devices:
-            run.log("targets matched no devices; nothing to do", LogLevel.WARNING)
-            run.finish(RunStatus.COMPLETED, result={"message": "targets matched no devices"})
+            with transaction.atomic():
+                run.log("targets matched no devices; nothing to do", LogLevel.WARNING)
+                finish(run, RunStatus.COMPLETED, result={"message": "targets matched no devices"})
             return run.status
-        context = Context(run, devices)
-        run.beat(done=0, total=len(devices) if job_type.uses_devices else 0)
-        run.log(f"started on {run.executed_by}" + (f" with {len(devices)} device(s)" if devices else ""))
+        context = heartbeat.context = Context(run, devices)
         result = job_type.execute(context, params) or {}
     except UnknownJobType as exc:
-        return _fail(run, str(exc))
+        return _fail(run, str(exc), context=context)
     except ValidationError as exc:
-        return _fail(run, f"invalid parameters: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
+        return _fail(run, f"invalid parameters: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", context=context)
     except SoftTimeLimitExceeded:
-        return _fail(run, f"timed out after {run.template.timeout_seconds if run.template else '?'} s")
+        return _fail(run, f"timed out after {run.template.timeout_seconds if run.template else '?'} s",
+                     context=context)
     except RetryableJobError as exc:
-        return _fail(run, str(exc), retry=True)
+        return _fail(run, str(exc), retry=True, context=context)
     except JobFailed as exc:
-        return _fail(run, str(exc))
+        return _fail(run, str(exc), context=context)
     except Exception as exc:
         logger.exception("run %s crashed", run.pk)
-        return _fail(run, f"internal error: {type(exc).__name__}: {exc}", retry=True)
-    if context.is_cancelled():
-        mark_unfinished_devices(run, devices, DeviceStatus.CANCELLED, "run cancelled")
-        run.finish(RunStatus.CANCELLED, error="cancelled by request", result=result)
-        run.log("cancelled", LogLevel.WARNING)
-        return run.status
-    mark_unfinished_devices(run, devices, DeviceStatus.SKIPPED, "not processed")
-    run.finish(RunStatus.COMPLETED, result=result)
-    if devices and run.count_ok == 0 and run.count_failed > 0:
-        JobRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, error="all devices failed")
-        run.refresh_from_db()
-    run.log(f"finished: {run.status} ({run.count_ok} ok, {run.count_failed} failed, {run.count_skipped} skipped)")
+        return _fail(run, f"internal error: {type(exc).__name__}: {exc}", retry=True, context=context)
+    # The final writes go in one transaction: one commit (one WAL flush) instead of several.
+    with transaction.atomic():
+        if context.is_cancelled():
+            mark_unfinished_devices(run, devices, DeviceStatus.CANCELLED, "run cancelled")
+            finish(run, RunStatus.CANCELLED, error="cancelled by request", result=result, context=context)
+            run.log("cancelled", LogLevel.WARNING)
+            return run.status
+        mark_unfinished_devices(run, devices, DeviceStatus.SKIPPED, "not processed")
+        finish(run, RunStatus.COMPLETED, result=result, context=context)
+        run.log(f"finished: {run.status} ({run.count_ok} ok, {run.count_failed} failed, "
+                f"{run.count_skipped} skipped)")
     return run.status
 
 
+def finish(run: JobRun, status: str, error: str = "", result: dict | None = None,
+           context: Context | None = None) -> bool:
+    """Move a running run to its final status in one UPDATE: counts, last progress, result, error.
+
+    A completed device run in which every device failed ends failed ("all devices failed").
+    Returns False (and reloads the row) when the run was no longer running, e.g. reaped as lost.
+    """
+    values: dict = {"finished_at": timezone.now()}
+    reached_the_end = status == RunStatus.COMPLETED
+    if run.target_device_ids:  # only device runs have results to count
+        counts = DeviceResult.objects.filter(run_id=run.pk).aggregate(
+            count_ok=Count("id", filter=Q(status=DeviceStatus.OK)),
+            count_failed=Count("id", filter=Q(status=DeviceStatus.FAILED)),
+            count_skipped=Count("id", filter=Q(status__in=[DeviceStatus.SKIPPED, DeviceStatus.CANCELLED])),
+        )
+        values.update(counts)
+        if reached_the_end and counts["count_ok"] == 0 and counts["count_failed"] > 0:
+            status, error = RunStatus.FAILED, "all devices failed"
+    values.update(status=status, error=error[:10000])
+    if result is not None:
+        values["result"] = result
+    progress = context.last_progress() if context else None
+    if progress is not None:
+        values["progress_done"] = progress[0]
+        if progress[1] is not None:
+            values["progress_total"] = progress[1]
+    if reached_the_end:
+        values["progress_done"] = values.get("progress_total", run.progress_total)
+    done = JobRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(**values)
+    if run.target_device_ids or (context is not None and context.locked_devices):
+        DeviceLock.release(run.pk)
+    if not done:
+        run.refresh_from_db()
+        return False
+    for name, value in values.items():
+        setattr(run, name, value)
+    return True
+
+
 def mark_unfinished_devices(run: JobRun, devices: list[Device], status: str, message: str) -> None:
+    if not devices:
+        return
     done = set(DeviceResult.objects.filter(run=run).values_list("device_id", flat=True))
     DeviceResult.objects.bulk_create(
         [DeviceResult(run=run, device=d, device_name=d.name, status=status, message=message)
@@ -219,9 +324,14 @@ def mark_unfinished_devices(run: JobRun, devices: list[Device], status: str, mes
     )
 
 
-def _fail(run: JobRun, error: str, retry: bool = False) -> str:
-    run.log(error, LogLevel.ERROR)
-    run.finish(RunStatus.FAILED, error=error)
+def _fail(run: JobRun, error: str, retry: bool = False, context: Context | None = None) -> str:
+    # The failure may be the database session itself (terminated, server restarted): replace a
+    # connection that no longer works, or the failure could not be recorded either.
+    if connection.connection is not None and connection.errors_occurred and not connection.is_usable():
+        connection.close()
+    with transaction.atomic():
+        run.log(error, LogLevel.ERROR)
+        finish(run, RunStatus.FAILED, error=error, context=context)
     if retry:
         from netcron.jobs.dispatch import schedule_retry
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from netcron.jobs import dispatch
@@ -55,3 +57,19 @@ def test_a_run_over_its_templates_timeout_is_stopped_and_failed_with_the_reason(
     done = wait_until(lambda: finished(run.pk), 60, "the run to time out", workers.logs)
     assert (done.status, done.error) == ("failed", "timed out after 1 s")
     assert (done.finished_at - done.started_at).total_seconds() < 15
+
+
+def test_a_run_queued_behind_a_long_run_is_not_published_again_by_the_reaper(workers, settings):
+    settings.NETCRON_REPUBLISH_AFTER_SECONDS = 1
+    workers.start(concurrency=1)
+    template = JobTemplate.objects.create(name="slow", job_type="sleep", params={"seconds": 6, "steps": 6})
+    first = dispatch.launch(template)
+    wait_until(lambda: JobRun.objects.get(pk=first.pk).status == "running", 60, "the first run to start",
+               workers.logs)
+    second = dispatch.launch(template)  # waits in Redis behind the first (one worker process)
+    task_id = JobRun.objects.get(pk=second.pk).celery_task_id
+    time.sleep(2)  # longer than republish_after_seconds
+    assert [dispatch.reap()["republished"] for _ in range(3)] == [0, 0, 0]
+    done = wait_until(lambda: finished(second.pk), 60, "the second run to finish", workers.logs)
+    assert done.status == "completed"
+    assert done.celery_task_id == task_id  # started by its one and only message

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -85,3 +86,78 @@ def test_retry_failed_devices_refuses_a_run_without_failures(devices):
     run = make_run(make_template(), status="completed", finished_at=timezone.now())
     with pytest.raises(JobFailed, match="no failed devices"):
         dispatch.retry_failed_devices(run)
+
+
+@pytest.fixture
+def broker_queues():
+    """The test process's real broker (the embedded one in the data dir), emptied before and after."""
+    from netcron.celery import app
+    from netcron.conf import ALL_QUEUES
+
+    def purge():
+        with app.connection_for_write() as conn:
+            for name in ALL_QUEUES:
+                with contextlib.suppress(Exception):  # a queue nothing was ever sent to
+                    conn.default_channel.queue_purge(name)
+
+    purge()
+    yield
+    purge()
+
+
+def published_long_ago(template, seconds: int = 120, **extra) -> JobRun:
+    """A pending run whose message was really sent, `seconds` ago."""
+    run = make_run(template, **extra)
+    dispatch.publish_runs([run])
+    ago = timezone.now() - timedelta(seconds=seconds)
+    JobRun.objects.filter(pk=run.pk).update(queued_at=ago, published_at=ago)
+    return JobRun.objects.get(pk=run.pk)
+
+
+def test_the_reaper_leaves_a_run_queued_behind_a_backlog_alone(db, broker_queues):
+    run = published_long_ago(make_template())  # its message still waits in the queue
+    assert dispatch.reap()["republished"] == 0
+    assert JobRun.objects.get(pk=run.pk).celery_task_id == run.celery_task_id
+
+
+def test_the_reaper_republishes_a_run_whose_queue_has_moved_past_it(db, broker_queues):
+    template = make_template()
+    run = published_long_ago(template)
+    started = timezone.now() - timedelta(seconds=30)
+    # A run published after it has started: the FIFO queue is past the first run's message, which is lost.
+    make_run(template, status="running", published_at=started - timedelta(seconds=30), started_at=started,
+             heartbeat_at=timezone.now())
+    assert dispatch.reap()["republished"] == 1
+    assert JobRun.objects.get(pk=run.pk).published_at > run.published_at
+
+
+def test_the_reaper_republishes_a_run_whose_queue_in_the_broker_is_empty(db, broker_queues):
+    from netcron.celery import app
+
+    run = published_long_ago(make_template())
+    with app.connection_for_write() as conn:  # the message is gone, as with a Redis restart
+        conn.default_channel.queue_purge(run.queue)
+    assert dispatch.reap()["republished"] == 1
+
+
+def test_the_reaper_republishes_eventually_even_without_evidence_of_a_loss(db, broker_queues, settings):
+    period = settings.NETCRON_REPUBLISH_AFTER_SECONDS
+    run = published_long_ago(make_template(), seconds=dispatch.BACKSTOP_FACTOR * period + 1)
+    assert dispatch.reap()["republished"] == 1
+    run.refresh_from_db()
+    assert dispatch.reap(now=run.published_at + timedelta(seconds=dispatch.BACKSTOP_FACTOR * period))[
+        "republished"] == 0  # the next one waits longer: at least as long as the run had already waited
+
+
+def test_publishing_many_runs_marks_them_published_in_one_statement(db, broker_queues):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    template = make_template()
+    runs = [make_run(template) for _ in range(20)]
+    with CaptureQueriesContext(connection) as captured:
+        assert sorted(dispatch.publish_runs(runs)) == sorted(r.pk for r in runs)
+    assert len([q for q in captured.captured_queries if q["sql"].startswith("UPDATE")]) == 1
+    published = JobRun.objects.filter(pk__in=[r.pk for r in runs])
+    assert not published.filter(published_at__isnull=True).exists()
+    assert len(set(published.values_list("celery_task_id", flat=True))) == 20

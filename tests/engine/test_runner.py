@@ -210,3 +210,51 @@ def test_odd_digit_strings_in_device_targets_do_not_crash_resolution(devices):
     run = make_run(make_template(targets={"devices": ["²", "9" * 30, "r1"]}))
     execute(run)
     assert run.target_device_ids == [devices[0].pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_trivial_run_costs_the_worker_five_sql_statements():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run = make_run(make_template(job_type="sleep", params={"seconds": 0, "steps": 1}, targets={}))
+    with CaptureQueriesContext(connection) as captured:
+        assert runner.execute_run(run.pk, worker="test@host-1", task_id="task-1") == "completed"
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("BEGIN", "COMMIT"))]
+    # claim + "started on" log (one transaction), finish + "finished" log (one transaction), notification rules
+    assert len(statements) <= 5, "\n".join(sql[:120] for sql in statements)
+    run.refresh_from_db()
+    assert (run.status, run.progress_done, run.progress_total) == ("completed", 1, 1)
+
+
+def test_a_finish_does_not_resurrect_a_run_the_reaper_failed_meanwhile(db):
+    run = make_run(make_template(job_type="sleep", params={"seconds": 0}, targets={}))
+    outcome, claimed = runner.claim(run.pk, worker="w@h-1")
+    assert outcome == "claimed"
+    JobRun.objects.filter(pk=run.pk).update(status="failed", error="lost worker w@h-1")
+    assert not runner.finish(claimed, "completed", result={"late": True})
+    run.refresh_from_db()
+    assert (run.status, run.error, run.result) == ("failed", "lost worker w@h-1", {})
+    assert claimed.status == "failed"
+
+
+def test_progress_the_throttle_held_back_is_written_by_the_next_heartbeat(devices):
+    run = make_run(make_template())
+    _, claimed = runner.claim(run.pk, worker="w@h-1")
+    context = runner.Context(claimed, devices)
+    heartbeat = runner.Heartbeat(claimed, interval=60)
+    heartbeat.context = context
+    context.progress(1, 3)  # written at once
+    context.progress(2, 3)  # within the throttle period: held back
+    run.refresh_from_db()
+    assert (run.progress_done, run.progress_total) == (1, 3)
+    heartbeat.beat()
+    run.refresh_from_db()
+    assert (run.progress_done, run.progress_total) == (2, 3)
+
+
+def test_the_started_log_line_is_written_with_the_claim_and_only_then(db):
+    run = make_run(make_template(job_type="sleep", params={"seconds": 0}, targets={}))
+    assert runner.claim(run.pk, worker="w@h-1")[0] == "claimed"
+    assert runner.claim(run.pk, worker="w@h-2")[0] == "duplicate"
+    assert list(run.logs.values_list("message", flat=True)) == ["started on w@h-1"]
