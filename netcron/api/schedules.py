@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, model_validator
 
@@ -13,7 +13,7 @@ from netcron.api.seed_compat import SeedScheduleFields, translate
 from netcron.api.templates import credential_or_422, validated_params
 from netcron.api.visibility import visible, writable
 from netcron.jobs import dispatch
-from netcron.jobs.choices import MisfirePolicy, OverlapPolicy, ScheduleKind, TriggeredBy
+from netcron.jobs.choices import MisfirePolicy, OverlapPolicy, ScheduleKind, SolarEvent, TriggeredBy
 from netcron.jobs.models import JobSchedule, JobTemplate
 from netcron.lib.cron import Timing, describe_offset
 from netcron.system.models import current as current_settings
@@ -31,6 +31,10 @@ class TimingIn(Schema):
     minute: int | None = Field(None, description="hourly: minute of the hour (0-59)")
     weekdays: list[int] = Field(default_factory=list, description="weekly: 0=Monday ... 6=Sunday")
     day_of_month: int | None = Field(None, description="monthly: 1-31, clamped to the month's last day")
+    solar_event: SolarEvent | None = Field(None, description="solar: the sun event that fires the schedule; a day "
+                                                             "without it (polar day or night) has no fire")
+    latitude: float | None = Field(None, ge=-90, le=90, description="solar: degrees, north positive")
+    longitude: float | None = Field(None, ge=-180, le=180, description="solar: degrees, east positive")
     timezone: str = Field("UTC", max_length=64)
     start_at: datetime | None = None
     end_at: datetime | None = None
@@ -39,7 +43,8 @@ class TimingIn(Schema):
         timing = Timing(kind=self.kind, timezone=self.timezone, cron_expr=self.cron_expr,
                         interval_seconds=self.interval_seconds, time_of_day=self.time_of_day,
                         start_at=aware(self.start_at), end_at=aware(self.end_at), run_at=aware(self.run_at),
-                        minute=self.minute, weekdays=tuple(self.weekdays), day_of_month=self.day_of_month)
+                        minute=self.minute, weekdays=tuple(self.weekdays), day_of_month=self.day_of_month,
+                        solar_event=str(self.solar_event or ""), latitude=self.latitude, longitude=self.longitude)
         timing.validate()
         return timing
 
@@ -88,6 +93,9 @@ class ScheduleOut(Schema):
     minute: int | None
     weekdays: list[int]
     day_of_month: int | None
+    solar_event: str | None
+    latitude: float | None
+    longitude: float | None
     timezone: str
     start_at: str | None
     end_at: str | None
@@ -112,8 +120,10 @@ def schedule_out(schedule: JobSchedule) -> dict:
         "cron_expr": schedule.cron_expr, "interval_seconds": schedule.interval_seconds,
         "time_of_day": schedule.time_of_day.strftime("%H:%M:%S") if schedule.time_of_day else None,
         "run_at": iso(schedule.run_at), "minute": schedule.minute, "weekdays": schedule.weekdays,
-        "day_of_month": schedule.day_of_month, "timezone": schedule.timezone, "start_at": iso(schedule.start_at),
-        "end_at": iso(schedule.end_at), "is_active": schedule.is_active, "is_global": schedule.is_global,
+        "day_of_month": schedule.day_of_month, "solar_event": schedule.solar_event or None,
+        "latitude": schedule.latitude, "longitude": schedule.longitude, "timezone": schedule.timezone,
+        "start_at": iso(schedule.start_at), "end_at": iso(schedule.end_at), "is_active": schedule.is_active,
+        "is_global": schedule.is_global,
         "owner": schedule.owner.username if schedule.owner else None, "credential_id": schedule.credential_id,
         "param_overrides": schedule.param_overrides, "misfire_policy": schedule.misfire_policy,
         "misfire_grace_seconds": schedule.misfire_grace_seconds, "overlap_policy": schedule.overlap_policy,
@@ -138,10 +148,11 @@ def apply(schedule: JobSchedule, payload: ScheduleIn, user) -> JobSchedule:
     validated_params(template.job_type, {**template.params, **payload.param_overrides}, "param_overrides")
     schedule.template = template
     for field in ("name", "kind", "cron_expr", "interval_seconds", "time_of_day", "minute", "weekdays",
-                  "day_of_month", "timezone", "is_active",
-                  "is_global", "param_overrides", "misfire_policy", "misfire_grace_seconds", "overlap_policy"):
+                  "day_of_month", "latitude", "longitude", "timezone", "is_active", "is_global", "param_overrides",
+                  "misfire_policy", "misfire_grace_seconds", "overlap_policy"):
         setattr(schedule, field, getattr(payload, field))
     schedule.start_at, schedule.end_at, schedule.run_at = timing.start_at, timing.end_at, timing.run_at
+    schedule.solar_event = timing.solar_event
     schedule.credential = credential_or_422(payload.credential_id)
     if schedule.owner_id is None:
         schedule.owner = user
@@ -180,7 +191,7 @@ def create_schedule(request, payload: ScheduleIn):
     require(request, JOBS_WRITE)
     if "timezone" not in payload.model_fields_set:
         payload.timezone = current_settings().default_timezone
-    return 201, schedule_out(apply(JobSchedule(), payload, user_of(request)))
+    return Status(201, schedule_out(apply(JobSchedule(), payload, user_of(request))))
 
 
 @router.get("/{schedule_id}", response=ScheduleOut)
@@ -197,7 +208,7 @@ def update_schedule(request, schedule_id: int, payload: ScheduleIn):
 @router.delete("/{schedule_id}", response={204: None})
 def delete_schedule(request, schedule_id: int):
     writable(request, queryset(), schedule_id, "schedule").delete()
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{schedule_id}/execute", response={201: dict}, summary="Run the schedule's job now")
@@ -205,7 +216,7 @@ def execute_schedule(request, schedule_id: int):
     schedule = writable(request, queryset(), schedule_id, "schedule")
     run = dispatch.launch(schedule.template, TriggeredBy.MANUAL, user=user_of(request), schedule=schedule,
                           param_overrides=schedule.param_overrides, credential=schedule.credential)
-    return 201, {"run_id": run.pk, "status": run.status, "queue": run.queue}
+    return Status(201, {"run_id": run.pk, "status": run.status, "queue": run.queue})
 
 
 @router.post("/{schedule_id}/toggle", response=ScheduleOut, summary="Pause or resume a schedule")

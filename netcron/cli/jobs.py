@@ -118,6 +118,9 @@ def schedule_preview(
     interval: int = typer.Option(0, help="Interval in seconds (instead of --cron)"),
     daily: str = typer.Option("", help="Daily wall time HH:MM (instead of --cron)"),
     once: str = typer.Option("", help="One-off ISO-8601 time (instead of --cron)"),
+    solar: str = typer.Option("", help="Sun event, e.g. sunrise or dusk_civil (instead of --cron; needs --lat, --lon)"),
+    lat: float | None = typer.Option(None, help="Latitude for --solar, degrees north"),
+    lon: float | None = typer.Option(None, help="Longitude for --solar, degrees east"),
     tz: str = typer.Option("UTC", help="IANA time zone, e.g. Europe/Berlin"),
     start: str = typer.Option("", help="ISO-8601 start (interval anchor / first day)"),
     after: str = typer.Option("", help="ISO-8601 instant to start from (default: now)"),
@@ -129,16 +132,18 @@ def schedule_preview(
 
     from netcron.lib.cron import ScheduleError, Timing, describe_offset
 
-    kinds = [k for k, v in (("cron", cron), ("interval", interval), ("daily", daily), ("once", once)) if v]
+    given = (("cron", cron), ("interval", interval), ("daily", daily), ("once", once), ("solar", solar))
+    kinds = [k for k, v in given if v]
     if len(kinds) != 1:
-        raise BadInput("give exactly one of --cron, --interval, --daily, --once")
+        raise BadInput("give exactly one of --cron, --interval, --daily, --once, --solar")
     try:
         time_of_day = dtime.fromisoformat(daily) if daily else None
     except ValueError:
         raise BadInput(f"--daily: expected HH:MM, got {daily!r}") from None
     timing = Timing(kind=kinds[0], timezone=tz, cron_expr=cron, interval_seconds=interval or None,
                     time_of_day=time_of_day, run_at=parse_instant(once, "--once") if once else None,
-                    start_at=parse_instant(start, "--start") if start else None)
+                    start_at=parse_instant(start, "--start") if start else None,
+                    solar_event=solar, latitude=lat, longitude=lon)
     try:
         timing.validate()
         fires = timing.preview(parse_instant(after, "--after") if after else datetime.now(UTC), count)

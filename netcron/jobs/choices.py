@@ -33,6 +33,7 @@ class ScheduleKind(models.TextChoices):
     WEEKLY = "weekly"
     MONTHLY = "monthly"
     ONCE = "once"
+    SOLAR = "solar"
 
 
 class MisfirePolicy(models.TextChoices):
@@ -59,3 +60,17 @@ class LogLevel(models.TextChoices):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
+
+
+class SolarEvent(models.TextChoices):
+    """The sun events a solar schedule can fire at (the names django-celery-beat uses)."""
+
+    SUNRISE = "sunrise", "Sunrise"
+    SUNSET = "sunset", "Sunset"
+    SOLAR_NOON = "solar_noon", "Solar noon"
+    DAWN_CIVIL = "dawn_civil", "Civil dawn"
+    DUSK_CIVIL = "dusk_civil", "Civil dusk"
+    DAWN_NAUTICAL = "dawn_nautical", "Nautical dawn"
+    DUSK_NAUTICAL = "dusk_nautical", "Nautical dusk"
+    DAWN_ASTRONOMICAL = "dawn_astronomical", "Astronomical dawn"
+    DUSK_ASTRONOMICAL = "dusk_astronomical", "Astronomical dusk"

@@ -16,6 +16,7 @@ from netcron.jobs.choices import (
     OverlapPolicy,
     RunStatus,
     ScheduleKind,
+    SolarEvent,
     TriggeredBy,
 )
 from netcron.lib.cron import Timing
@@ -88,6 +89,10 @@ class JobSchedule(models.Model):
     weekdays = models.JSONField(default=list, blank=True, help_text="weekly: 0=Monday ... 6=Sunday")
     day_of_month = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="monthly: 1-31; a day the month lacks is its last day")
+    solar_event = models.CharField(max_length=20, blank=True, default="", choices=SolarEvent.choices,
+                                   help_text="solar: the sun event that fires the schedule")
+    latitude = models.FloatField(null=True, blank=True, help_text="solar: degrees, -90 to 90 (north positive)")
+    longitude = models.FloatField(null=True, blank=True, help_text="solar: degrees, -180 to 180 (east positive)")
     timezone = models.CharField(max_length=64, default="UTC")
     start_at = models.DateTimeField(null=True, blank=True)
     end_at = models.DateTimeField(null=True, blank=True)
@@ -133,6 +138,9 @@ class JobSchedule(models.Model):
             minute=self.minute,
             weekdays=tuple(self.weekdays or ()),
             day_of_month=self.day_of_month,
+            solar_event=self.solar_event,
+            latitude=self.latitude,
+            longitude=self.longitude,
         )
 
     def next_fire_after(self, after: datetime) -> datetime | None:

@@ -100,6 +100,11 @@ def test_an_invalid_cron_expression_is_a_422_naming_cron_expr(alice, api_as):
     ({"kind": "daily", "time_of_day": None}, "time_of_day"),
     ({"kind": "once"}, "run_at"),
     ({"kind": "weekly"}, "weekdays"),
+    ({"kind": "solar", "solar_event": "sunrise", "latitude": 91, "longitude": 0}, "latitude"),
+    ({"kind": "solar", "solar_event": "sunrise", "longitude": 0}, "latitude"),
+    ({"kind": "solar", "solar_event": "sunrise", "latitude": 0, "longitude": -180.5}, "longitude"),
+    ({"kind": "solar", "solar_event": "moonrise", "latitude": 0, "longitude": 0}, "solar_event"),
+    ({"kind": "solar", "latitude": 0, "longitude": 0}, "solar_event"),
     ({"kind": "fortnightly"}, "kind"),
     ({"misfire_policy": "sometimes"}, "misfire_policy"),
     ({"start_at": "2026-02-01T00:00:00Z", "end_at": "2026-01-01T00:00:00Z"}, "end_at"),
@@ -310,3 +315,45 @@ def test_the_openapi_schema_documents_the_seed_field_names(alice, api_as):
     properties = spec["components"]["schemas"]["ScheduleIn"]["properties"]
     assert {"schedule_type", "cron_expression", "interval_minutes", "job_identifier"} <= set(properties)
     assert {"kind", "cron_expr", "interval_seconds", "name"} <= set(properties)
+
+
+def test_a_solar_schedule_fires_at_the_next_sunset_after_the_midnight_sun(alice, api_as):
+    from netcron.jobs.models import JobTemplate
+
+    template = JobTemplate.objects.create(name="t", job_type="noop")
+    api = api_as(alice)
+    created = api.post("/api/job-schedules", json={
+        "name": "tromso dusk", "template_id": template.pk, "kind": "solar", "solar_event": "sunset",
+        "latitude": 69.65, "longitude": 18.96, "timezone": "Europe/Oslo"})
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert (body["kind"], body["solar_event"], body["latitude"], body["longitude"]) == ("solar", "sunset", 69.65,
+                                                                                       18.96)
+    assert body["next_fire_at"] is not None
+    preview = api.get(f"/api/job-schedules/{body['id']}/preview", count=2, after="2026-06-21T12:00:00Z").json()
+    assert preview["fires"] == [
+        {"at": "2026-07-26T22:10:16Z", "local": "2026-07-27 00:10:16 CEST (+02:00)"},
+        {"at": "2026-07-27T21:56:51Z", "local": "2026-07-27 23:56:51 CEST (+02:00)"}]
+    cron = api.put(f"/api/job-schedules/{body['id']}", json=schedule_body(template))
+    assert (cron.json()["kind"], cron.json()["solar_event"], cron.json()["latitude"]) == ("cron", None, None)
+
+
+def test_an_unsaved_solar_preview_of_the_polar_night_skips_to_the_first_sunrise(alice, api_as):
+    response = api_as(alice).post("/api/job-schedules/preview", json={
+        "kind": "solar", "solar_event": "sunrise", "latitude": 69.65, "longitude": 18.96,
+        "after": "2026-12-21T00:00:00Z", "count": 1})
+    assert response.status_code == 200, response.json()
+    assert [f["at"] for f in response.json()["fires"]] == ["2027-01-15T10:43:33Z"]
+
+
+def test_the_openapi_schema_documents_solar_schedules(alice, api_as):
+    from netcron.jobs.choices import SolarEvent
+    from netcron.lib.cron import SOLAR_EVENTS
+
+    spec = api_as(alice).get("/api/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    properties = schemas["ScheduleIn"]["properties"]
+    assert "solar" in schemas["ScheduleKind"]["enum"]
+    assert set(schemas["SolarEvent"]["enum"]) == set(SolarEvent.values) == set(SOLAR_EVENTS)
+    latitude = next(p for p in properties["latitude"]["anyOf"] if p.get("type") == "number")
+    assert (latitude["minimum"], latitude["maximum"]) == (-90, 90)

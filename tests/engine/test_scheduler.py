@@ -171,3 +171,136 @@ def test_runs_of_a_private_schedule_are_private_to_its_owner(alice):
     make_schedule(make_template(), utc(2026, 6, 1, 12, 0), is_global=False, owner=alice)
     [run] = tick()
     assert (run.is_global, run.owner_id) == (False, alice.pk)
+
+
+TROMSO_SUNSET = {"kind": "solar", "cron_expr": "", "solar_event": "sunset", "latitude": 69.65, "longitude": 18.96}
+BERLIN_SUNSET = {"kind": "solar", "cron_expr": "", "solar_event": "sunset", "latitude": 52.52, "longitude": 13.405}
+
+
+def test_a_solar_schedule_fires_its_slot_and_advances_past_the_midnight_sun():
+    last_sunset = utc(2026, 5, 17, 22, 21, 2)
+    schedule = make_schedule(make_template(), last_sunset, **TROMSO_SUNSET)
+    runs = tick(now=last_sunset + timedelta(seconds=5))
+    assert [r.scheduled_for for r in runs] == [last_sunset]
+    schedule.refresh_from_db()
+    assert (schedule.is_active, schedule.next_fire_at) == (True, utc(2026, 7, 26, 22, 10, 16))
+
+
+def test_a_solar_schedule_catches_up_once_after_an_outage_under_run_once():
+    schedule = make_schedule(make_template(), utc(2026, 6, 1, 19, 19, 7), misfire_policy="run_once",
+                             misfire_grace_seconds=60, **BERLIN_SUNSET)
+    runs = tick(now=utc(2026, 6, 4, 12))  # down for the sunsets of 1, 2 and 3 June
+    assert [r.scheduled_for for r in runs] == [utc(2026, 6, 3, 19, 21, 18)]
+    schedule.refresh_from_db()
+    assert (schedule.next_fire_at, schedule.skipped_count) == (utc(2026, 6, 4, 19, 22, 19), 2)
+
+
+def test_a_solar_schedule_drops_missed_sunsets_under_skip():
+    schedule = make_schedule(make_template(), utc(2026, 6, 1, 19, 19, 7), misfire_policy="skip",
+                             misfire_grace_seconds=60, **BERLIN_SUNSET)
+    assert tick(now=utc(2026, 6, 4, 12)) == []
+    schedule.refresh_from_db()
+    assert (schedule.next_fire_at, schedule.skipped_count) == (utc(2026, 6, 4, 19, 22, 19), 3)
+
+
+def test_a_solar_schedule_skips_its_slot_while_its_previous_run_is_still_running():
+    template = make_template()
+    schedule = make_schedule(template, utc(2026, 6, 2, 19, 20, 13), overlap_policy="skip", **BERLIN_SUNSET)
+    make_run(template, schedule=schedule, scheduled_for=utc(2026, 6, 1, 19, 19, 7), status="running")
+    assert tick(now=utc(2026, 6, 2, 19, 20, 30)) == []
+    schedule.refresh_from_db()
+    assert (schedule.next_fire_at, schedule.skipped_count) == (utc(2026, 6, 3, 19, 21, 18), 1)
+
+
+def test_run_once_after_an_outage_of_a_month_catches_up_with_the_latest_missed_slot():
+    schedule = make_schedule(make_template(), NOW - timedelta(days=30), misfire_policy="run_once",
+                             misfire_grace_seconds=10)
+    assert [r.scheduled_for for r in tick()] == [utc(2026, 6, 1, 12, 0)]
+    schedule.refresh_from_db()
+    assert schedule.next_fire_at == utc(2026, 6, 1, 12, 1)
+    assert schedule.skipped_count > scheduler.MAX_SLOT_WALK  # a lower bound: the middle is jumped over
+
+
+def test_run_all_after_an_outage_of_a_month_runs_the_most_recent_slots():
+    make_schedule(make_template(), NOW - timedelta(days=30), misfire_policy="run_all", overlap_policy="allow",
+                  misfire_grace_seconds=0)
+    slots = [r.scheduled_for for r in tick()]
+    assert len(slots) == scheduler.RUN_ALL_CAP
+    assert (slots[0], slots[-1]) == (utc(2026, 6, 1, 10, 21), utc(2026, 6, 1, 12, 0))
+
+
+def test_run_once_after_a_long_outage_of_a_weekday_schedule_finds_the_last_slot_before_a_weekend():
+    # Every minute 9-17 on weekdays; down for two months until Sunday noon: the last slot is Friday 17:59.
+    sunday = utc(2026, 5, 31, 12, 0, 30)
+    schedule = make_schedule(make_template(), sunday - timedelta(days=60), cron_expr="* 9-17 * * 1-5",
+                             misfire_policy="run_once", misfire_grace_seconds=60)
+    assert [r.scheduled_for for r in tick(now=sunday)] == [utc(2026, 5, 29, 17, 59)]
+    schedule.refresh_from_db()
+    assert schedule.next_fire_at == utc(2026, 6, 1, 9, 0)
+
+
+def test_overlap_skip_lets_only_the_first_of_several_catch_up_slots_run():
+    schedule = make_schedule(make_template(), utc(2026, 6, 1, 11, 57), misfire_policy="run_all",
+                             overlap_policy="skip", misfire_grace_seconds=0)
+    assert [r.scheduled_for for r in tick()] == [utc(2026, 6, 1, 11, 57)]
+    schedule.refresh_from_db()
+    assert schedule.skipped_count == 3
+
+
+def test_a_tick_costs_the_same_statements_for_one_due_schedule_as_for_fifty_one():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    template = make_template()
+    make_schedule(template, utc(2026, 6, 1, 12, 0), name="first")
+    with CaptureQueriesContext(connection) as one:
+        assert len(tick()) == 1
+    JobSchedule.objects.bulk_create([
+        JobSchedule(name=f"s{i}", template=template, cron_expr="* * * * *", next_fire_at=utc(2026, 6, 1, 12, 1))
+        for i in range(50)
+    ])
+    with CaptureQueriesContext(connection) as fifty_one:
+        assert len(tick(now=utc(2026, 6, 1, 12, 1, 30))) == 50  # "first" still has its run pending: skipped
+    assert len(fifty_one) == len(one) <= 10  # claim, overlap check, advance, insert, mark published (+ savepoints)
+    assert JobRun.objects.filter(published_at__isnull=True).count() == 0
+    assert len(set(JobRun.objects.values_list("celery_task_id", flat=True))) == 51
+
+
+def test_a_tick_whose_claimed_schedule_changed_meanwhile_creates_nothing(monkeypatch):
+    schedule = make_schedule(make_template(), utc(2026, 6, 1, 12, 0))
+    planned = scheduler.plan_slots
+
+    def edited_while_planning(claimed, now):
+        # What the row locks (PostgreSQL) or the write lock (SQLite) rule out: the guard must still hold.
+        JobSchedule.objects.filter(pk=claimed.pk).update(next_fire_at=utc(2026, 6, 1, 12, 0, 10))
+        return planned(claimed, now)
+
+    monkeypatch.setattr(scheduler, "plan_slots", edited_while_planning)
+    assert tick() == []
+    assert not JobRun.objects.exists()
+    schedule.refresh_from_db()
+    assert schedule.next_fire_at == utc(2026, 6, 1, 12, 0)  # rolled back: the next tick handles it
+
+
+def test_the_scheduler_loop_ticks_just_after_the_next_whole_interval():
+    loop = scheduler.SchedulerLoop(interval=1.0, name="test-scheduler")
+    with time_machine.travel(utc(2026, 6, 1, 12, 0, 30, 250_000), tick=False):
+        assert loop.until_next_tick() == pytest.approx(0.75 + scheduler.TICK_AFTER_BOUNDARY)
+
+
+def test_the_scheduler_loop_ticks_again_at_once_after_a_full_batch(monkeypatch, settings):
+    loop = scheduler.SchedulerLoop(interval=1.0, name="test-scheduler")
+    created = iter([settings.NETCRON_SCHEDULER_BATCH, 3])
+    sleeps = []
+
+    def run_once():
+        count = next(created)
+        if count < settings.NETCRON_SCHEDULER_BATCH:
+            loop.stop()
+        return count
+
+    monkeypatch.setattr(loop, "run_once", run_once)
+    monkeypatch.setattr(scheduler.signal, "signal", lambda *_: None)
+    monkeypatch.setattr(scheduler.time, "sleep", sleeps.append)
+    loop.run_forever()
+    assert len(sleeps) == 1  # none between the full batch and the next tick

@@ -222,3 +222,41 @@ def test_the_detail_page_previews_the_saved_schedule_with_its_dst_change(alice, 
                              time_of_day=time(2, 30), timezone="Europe/Berlin")
     body = client_for(alice).get(f"/schedules/{schedule.pk}/").content.decode()
     assert "daily at 02:30" in body and "CEST → CET" in body
+
+
+@time_machine.travel(utc(2026, 6, 21, 12), tick=False)
+def test_a_solar_schedule_is_created_from_its_own_fields_and_shown_with_its_next_sunset(alice, client_for):
+    template = make_template("touch", owner=alice)
+    client = client_for(alice)
+    response = client.post("/schedules/new", schedule_data(
+        template, name="tromso dusk", kind="solar", solar_event="sunset", latitude="69.65", longitude="18.96",
+        timezone="Europe/Oslo", cron_expr="ignored"))
+    schedule = JobSchedule.objects.get()
+    assert response.status_code == 302, response.content.decode()
+    assert (schedule.kind, schedule.solar_event, schedule.latitude, schedule.longitude, schedule.cron_expr) == (
+        "solar", "sunset", 69.65, 18.96, "")
+    assert schedule.next_fire_at == utc(2026, 7, 26, 22, 10, 16)  # the midnight sun ends
+    detail = client.get(f"/schedules/{schedule.pk}/").content.decode()
+    assert "sunset at 69.65, 18.96" in detail and "2026-07-27 00:10:16 CEST (+02:00)" in detail
+    form = client.get(f"/schedules/{schedule.pk}/edit").content.decode()
+    assert 'name="latitude" value="69.65"' in form and '<option value="sunset" selected>Sunset</option>' in form
+
+
+def test_the_preview_of_a_solar_schedule_lists_the_sun_events(alice, client_for):
+    body = client_for(alice).get("/schedules/preview", {
+        "kind": "solar", "solar_event": "sunrise", "latitude": "69.65", "longitude": "18.96",
+        "timezone": "Europe/Oslo", "after": "2026-12-21T00:00:00+00:00"}).content.decode()
+    assert body.count("<tr><td class=\"num\">") == 10
+    assert "2027-01-15 11:43:33 CET (+01:00)" in body  # the first sunrise after the polar night
+
+
+def test_a_bad_solar_field_is_explained_next_to_it(alice, client_for):
+    template = make_template("touch", owner=alice)
+    client = client_for(alice)
+    body = client.post("/schedules/new", schedule_data(template, kind="solar", solar_event="sunrise",
+                                                       latitude="91", longitude="0")).content.decode()
+    assert 'id="id_latitude_error"' in body and "latitude must be from -90 to 90" in body
+    body = client.post("/schedules/new", schedule_data(template, kind="solar", solar_event="sunrise",
+                                                       latitude="52.5")).content.decode()
+    assert 'id="id_longitude_error"' in body
+    assert not JobSchedule.objects.exists()

@@ -35,10 +35,14 @@ class BackupParams(Params):
         description="Path of the startup config, same variables")
     commit_message: str = Field(DEFAULT_MESSAGE, min_length=1, max_length=2000,
                                 description="Jinja with run_id, job_name, changed, unchanged, failed, devices")
-    parallel_tasks: int = Field(50, ge=1, le=1000, description="Devices fetched at the same time")
+    # Empty (null) session parameters follow the system settings at run time (executors/defaults.py).
+    parallel_tasks: int | None = Field(None, ge=1, le=1000, description="Devices fetched at the same time. Empty: "
+                                                                        "the system setting default_parallelism")
     device_timeout: float = Field(300, gt=0, le=3600, description="Seconds per device, login included")
-    command_timeout: float = Field(120, gt=0, le=3600, description="Seconds per show command")
-    connect_timeout: float = Field(15, gt=0, le=300)
+    command_timeout: float | None = Field(None, gt=0, le=3600, description="Seconds per show command. Empty: the "
+                                                                           "system setting ssh_command_timeout")
+    connect_timeout: float | None = Field(None, gt=0, le=300, description="Seconds to log in. Empty: the system "
+                                                                          "setting ssh_connect_timeout")
     write_timestamp_to_custom_field: bool = Field(False, description="Stamp the backup time on each device")
     timestamp_custom_field_name: str = Field("last_backup", min_length=1, max_length=100)
     strip_volatile: bool = Field(True, description="Drop lines that change without a config change "

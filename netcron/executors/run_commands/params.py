@@ -20,10 +20,15 @@ class RunCommandsParams(Params):
     config_mode: bool = Field(False, description="Send the commands as configuration (config mode; Junos commits)")
     save_config: bool = Field(False, description="After config mode, save the config (write memory)")
     stop_on_error: bool = Field(True, description="Stop sending a device's commands after the first failure")
-    parallel_tasks: int = Field(20, ge=1, le=1000)
-    command_timeout: float = Field(60, gt=0, le=3600, description="Seconds per command")
+    # Empty (null) session parameters follow the system settings at run time (executors/defaults.py).
+    parallel_tasks: int | None = Field(None, ge=1, le=1000,
+                                       description="Devices worked on at the same time. Empty: the system setting "
+                                                   "default_parallelism")
+    command_timeout: float | None = Field(None, gt=0, le=3600, description="Seconds per command. Empty: the system "
+                                                                           "setting ssh_command_timeout")
     device_timeout: float = Field(600, gt=0, le=7200, description="Seconds per device, login included")
-    connect_timeout: float = Field(15, gt=0, le=300)
+    connect_timeout: float | None = Field(None, gt=0, le=300, description="Seconds to log in. Empty: the system "
+                                                                          "setting ssh_connect_timeout")
     parse_output: bool = Field(False, description="Parse outputs with TextFSM (ntc-templates) when installed")
     max_output_bytes: int = Field(64 * 1024, ge=1024, le=4 * 1024 * 1024,
                                   description="Per command; longer outputs are truncated with a marker")

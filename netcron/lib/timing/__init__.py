@@ -2,5 +2,5 @@
 
 Modules: ``errors`` (ScheduleError), ``cronexpr`` (parsing with per-field messages), ``zones``
 (offsets, DST transitions, wall time to instants), ``fires`` (cron fires with cronie's DST rules),
-``kinds`` (the Timing dataclass and its kind registry).
+``kinds`` (the Timing dataclass and its kind registry), ``solar`` (sun events with astral).
 """

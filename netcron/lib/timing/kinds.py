@@ -11,6 +11,7 @@ from itertools import islice
 from netcron.lib.timing.cronexpr import validate_cron
 from netcron.lib.timing.errors import ScheduleError
 from netcron.lib.timing.fires import chain, next_fire
+from netcron.lib.timing.solar import check_solar, next_solar
 from netcron.lib.timing.zones import EPOCH, as_utc, validate_timezone, wall_to_utc
 
 MAX_INTERVAL_SECONDS = 366 * 86400
@@ -22,7 +23,7 @@ _TICK = timedelta(microseconds=1)
 class Timing:
     """When a schedule fires. Datetimes are aware; `time_of_day` is wall time in `timezone`."""
 
-    kind: str  # a key of KINDS: "cron" | "interval" | "daily" | "once" | "hourly" | "weekly" | "monthly"
+    kind: str  # a key of KINDS: "cron" | "interval" | "daily" | "once" | "hourly" | "weekly" | "monthly" | "solar"
     timezone: str = "UTC"
     cron_expr: str = ""
     interval_seconds: int | None = None
@@ -33,6 +34,9 @@ class Timing:
     minute: int | None = None  # hourly
     weekdays: tuple[int, ...] = ()  # weekly, 0 = Monday
     day_of_month: int | None = None  # monthly; clamped to the month's last day
+    solar_event: str = ""  # solar: a key of solar.EVENTS, e.g. "sunrise"
+    latitude: float | None = None  # solar: degrees, north positive
+    longitude: float | None = None  # solar: degrees, east positive
 
     def __post_init__(self) -> None:
         if isinstance(self.weekdays, list):  # forms and JSON give lists; stay hashable
@@ -163,6 +167,11 @@ def _next_monthly(timing: Timing, after: datetime) -> datetime | None:
     return _next_on_days(timing, after, wanted)
 
 
+def _next_solar(timing: Timing, after: datetime) -> datetime | None:
+    # Solar fires are instants of the place; `timezone` only decides how they are shown.
+    return next_solar(timing.solar_event, timing.latitude, timing.longitude, after)
+
+
 KINDS: dict[str, Kind] = {
     "cron": Kind(lambda t: validate_cron(t.cron_expr), _next_cron),
     "interval": Kind(
@@ -174,4 +183,5 @@ KINDS: dict[str, Kind] = {
     "hourly": Kind(lambda t: _check_int(t, "minute", 0, 59), _next_hourly),
     "weekly": Kind(_check_weekly, _next_weekly),
     "monthly": Kind(_check_monthly, _next_monthly),
+    "solar": Kind(lambda t: check_solar(t.solar_event, t.latitude, t.longitude), _next_solar),
 }

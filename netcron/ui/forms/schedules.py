@@ -13,14 +13,14 @@ from pydantic import ValidationError
 
 from netcron.api import schedules as api_schedules
 from netcron.inventory.models import Credential
-from netcron.jobs.choices import MisfirePolicy, OverlapPolicy, ScheduleKind
+from netcron.jobs.choices import MisfirePolicy, OverlapPolicy, ScheduleKind, SolarEvent
 from netcron.jobs.models import JobSchedule, JobTemplate
 from netcron.lib.cron import ScheduleError, Timing, validate_timezone
 from netcron.ui.forms.errors import add_errors
 from netcron.ui.forms.templates import SCOPES
 
 KIND_LABELS = {"cron": "Cron", "interval": "Interval", "hourly": "Hourly", "daily": "Daily", "weekly": "Weekly",
-               "monthly": "Monthly", "once": "Once"}
+               "monthly": "Monthly", "once": "Once", "solar": "Solar"}
 WEEKDAYS = [(str(i), name) for i, name in enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])]
 TIMED_KINDS = ("daily", "weekly", "monthly")
 UNITS = [("1", "seconds"), ("60", "minutes"), ("3600", "hours"), ("86400", "days")]
@@ -72,6 +72,13 @@ class TimingForm(forms.Form):
     day_of_month = forms.IntegerField(required=False, min_value=1, max_value=31, label="Day of the month",
                                       help_text="A day the month lacks (e.g. 31) runs on its last day")
     run_at = forms.CharField(required=False, label="Run at", widget=LocalDateTimeInput())
+    solar_event = forms.ChoiceField(choices=SolarEvent.choices, required=False,
+                                    initial="sunrise", label="Sun event",
+                                    help_text="Fires at the instant of the event; a day without it has no fire")
+    latitude = forms.FloatField(required=False, label="Latitude", help_text="Degrees, -90 to 90 (north positive)",
+                                widget=forms.NumberInput(attrs={"step": "any", "placeholder": "52.52"}))
+    longitude = forms.FloatField(required=False, label="Longitude", help_text="Degrees, -180 to 180 (east positive)",
+                                 widget=forms.NumberInput(attrs={"step": "any", "placeholder": "13.40"}))
     timezone = forms.CharField(max_length=64, initial="UTC", label="Time zone",
                                widget=forms.TextInput(attrs={"list": "timezones", "autocomplete": "off",
                                                              "spellcheck": "false"}),
@@ -103,6 +110,9 @@ class TimingForm(forms.Form):
             end_at=data.get("end_at"), minute=data.get("minute") if kind == "hourly" else None,
             weekdays=tuple(int(d) for d in data.get("weekdays") or ()) if kind == "weekly" else (),
             day_of_month=data.get("day_of_month") if kind == "monthly" else None,
+            solar_event=(data.get("solar_event") or "") if kind == "solar" else "",
+            latitude=data.get("latitude") if kind == "solar" else None,
+            longitude=data.get("longitude") if kind == "solar" else None,
         )
         try:
             self.timing.validate()
@@ -170,6 +180,7 @@ class ScheduleForm(TimingForm):
             "cron_expr": timing.cron_expr, "interval_seconds": timing.interval_seconds,
             "time_of_day": timing.time_of_day, "run_at": timing.run_at, "timezone": timing.timezone,
             "minute": timing.minute, "weekdays": list(timing.weekdays), "day_of_month": timing.day_of_month,
+            "solar_event": timing.solar_event or None, "latitude": timing.latitude, "longitude": timing.longitude,
             "start_at": timing.start_at, "end_at": timing.end_at, "is_active": data["is_active"],
             "is_global": data["scope"] == "global",
             "credential_id": data["credential"].pk if data["credential"] else None,
@@ -198,7 +209,8 @@ def initial_from(schedule: JobSchedule) -> dict:
         "cron_expr": schedule.cron_expr, "interval_value": value, "interval_unit": unit,
         "time_of_day": schedule.time_of_day, "run_at": local_input(schedule.run_at, tz), "timezone": tz,
         "minute": schedule.minute, "weekdays": [str(d) for d in schedule.weekdays or []],
-        "day_of_month": schedule.day_of_month,
+        "day_of_month": schedule.day_of_month, "solar_event": schedule.solar_event or "sunrise",
+        "latitude": schedule.latitude, "longitude": schedule.longitude,
         "start_at": local_input(schedule.start_at, tz), "end_at": local_input(schedule.end_at, tz),
         "is_active": schedule.is_active, "scope": "global" if schedule.is_global else "private",
         "credential": schedule.credential_id,
