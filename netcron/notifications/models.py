@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from netcron import audit
+
 
 class Event(models.TextChoices):
     FAILURE = "failure", "Run failed or had failed devices"
@@ -75,6 +77,12 @@ class NotificationRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def set_active(self, active: bool) -> None:
+        """Enable or disable the rule; audited as a toggle (like pausing a schedule)."""
+        self.is_active = active
+        with audit.as_action("toggle"):
+            self.save(update_fields=["is_active", "updated_at"])
 
     @property
     def events(self) -> list[str]:

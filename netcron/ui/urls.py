@@ -1,7 +1,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from netcron.ui.views import audit, dashboard, devices, runs, schedules, system_settings, templates, tokens
+from netcron.ui.views import (
+    audit,
+    compare,
+    configs,
+    credentials,
+    dashboard,
+    devices,
+    notifications,
+    runs,
+    schedules,
+    system_settings,
+    templates,
+    tokens,
+)
 
 app_name = "ui"
 
@@ -34,7 +47,23 @@ urlpatterns = [
     path("runs/<int:pk>/cancel", runs.run_cancel, name="run-cancel"),
     path("runs/<int:pk>/retry", runs.run_retry, name="run-retry"),
     path("devices/", devices.device_list, name="device-list"),
+    path("devices/new", devices.device_new, name="device-new"),
     path("devices/<int:pk>/", devices.device_detail, name="device-detail"),
+    path("devices/<int:pk>/edit", devices.device_edit, name="device-edit"),
+    path("devices/<int:pk>/delete", devices.device_delete, name="device-delete"),
+    path("devices/<int:pk>/configs/", configs.version_list, name="device-configs"),
+    path("devices/<int:pk>/configs/diff", configs.version_diff, name="device-config-diff"),
+    path("devices/<int:pk>/configs/<str:commit>/", configs.version_detail, name="device-config"),
+    path("credentials/", credentials.credential_list, name="credential-list"),
+    path("credentials/new", credentials.credential_new, name="credential-new"),
+    path("credentials/<int:pk>/edit", credentials.credential_edit, name="credential-edit"),
+    path("credentials/<int:pk>/delete", credentials.credential_delete, name="credential-delete"),
+    path("compare/", compare.compare_dashboard, name="compare"),
+    path("notifications/", notifications.rule_list, name="notification-list"),
+    path("notifications/new", notifications.rule_new, name="notification-new"),
+    path("notifications/<int:pk>/edit", notifications.rule_edit, name="notification-edit"),
+    path("notifications/<int:pk>/toggle", notifications.rule_toggle, name="notification-toggle"),
+    path("notifications/<int:pk>/delete", notifications.rule_delete, name="notification-delete"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("settings/", system_settings.settings_page, name="settings"),
     path("account/tokens/", tokens.token_list, name="token-list"),

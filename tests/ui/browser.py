@@ -118,3 +118,54 @@ def log_in(page, base: str, user: str = "alice") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(base + "/")
+
+
+def wait_finished(server: Server, run_id: int, timeout: float = 60) -> dict:
+    """The run once it has ended (polls the API); raises if it is still going after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = server.api("GET", f"/api/job-runs/{run_id}")
+        if run["status"] in ("completed", "failed", "cancelled"):
+            return run
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"run {run_id} still {run['status']} after {timeout} s")
+        time.sleep(0.3)
+
+
+def backed_up_twice(server: Server, lab_dir: Path, name: str = "ios-0901"):
+    """Generator: a lab router of the test process's own, in the server's inventory, backed up by the server's
+    worker twice with one interface description changed in between. Yields what the diff must show."""
+    from netcron.lab import generate
+    from netcron.lab.testing import free_port, running_lab
+
+    spec = generate(1, ["cisco_ios"], start_index=int(name[-4:]) - 1, base_address="127.0.8.1",
+                    config_lines=300)[0]
+    spec.port = free_port(spec.host)
+    with running_lab([spec], lab_dir) as lab:
+        credential = server.api("POST", "/api/credentials", {
+            "name": f"{name} login", "username": spec.username, "password": spec.password,
+            "enable_secret": spec.enable_secret, "host_key_policy": "ignore"})
+        device = server.api("POST", "/api/devices", {"name": spec.name, "host": spec.host, "port": spec.port,
+                                                     "platform": spec.platform, "credential_id": credential["id"]})
+        # An explicit path: the default one starts with the location, which this device has none of.
+        template = server.api("POST", "/api/job-templates", {
+            "name": f"backup {spec.name}", "job_type": "backup", "targets": {"devices": [str(device["id"])]},
+            "params": {"backup_running_config_path": "browser/{{ device.name }}.running.cfg"}})
+        lines = lab.running_config(spec.name).splitlines()
+        start = lines.index("interface GigabitEthernet1/0/2")
+        old_line = next(line for line in lines[start:] if line.startswith(" description")).strip()
+        new_line = "description netcron-browser-change"
+        runs = []
+        for change in (None, ["interface GigabitEthernet1/0/2", new_line]):
+            if change:
+                lab.configure(spec.name, change)
+            run = server.api("POST", f"/api/job-templates/{template['id']}/run", {})
+            runs.append(wait_finished(server, run["run_id"]))
+            if runs[-1]["status"] != "completed":
+                raise RuntimeError(f"backup run failed: {runs[-1]}")
+        versions = server.api("GET", f"/api/devices/{device['id']}/configs?kind=running")["items"]
+        if len(versions) != 2:
+            raise RuntimeError(f"expected two config versions, got {versions}; runs: {runs}")
+        yield {"id": device["id"], "name": spec.name, "commits": [v["commit"] for v in reversed(versions)],
+               "old_line": old_line, "new_line": new_line, "marker": "netcron-browser-change",
+               "runs": [r["id"] for r in runs]}

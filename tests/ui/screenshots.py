@@ -6,13 +6,14 @@ show, and saves PNGs (light, one dark, one phone) to docs/screenshots/ by defaul
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.ui.browser import launch, log_in, missing_browser, start_server
+from tests.ui.browser import backed_up_twice, launch, log_in, missing_browser, start_server, wait_finished
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -23,6 +24,9 @@ def seed(server) -> dict:
     failing = server.api("POST", "/api/job-templates", {
         "name": "core: show version", "job_type": "noop", "description": "Collect the version of some devices",
         "targets": {"devices": names[:4]}, "params": {"message": "show version", "fail_devices": names[3:4]}})
+    server.api("POST", "/api/notification-rules", {
+        "name": "core failures to the NOC", "template_id": failing["id"], "events": ["failure"], "channel": "email",
+        "target": "noc@example.com"})
     touch = next(t for t in server.api("GET", "/api/job-templates")["items"] if t["name"] == "demo: touch every device")
     for _ in range(3):
         server.api("POST", f"/api/job-templates/{touch['id']}/run", {})
@@ -31,7 +35,27 @@ def seed(server) -> dict:
         "name": "nightly core check", "template_id": failing["id"], "kind": "cron", "cron_expr": "30 2 * * *",
         "timezone": "Europe/Berlin"})
     _set_reachability(server.data_dir)
-    return {"failed_run": failed["run_id"]}
+    return {"failed_run": failed["run_id"], "compare_run": _compare(server)}
+
+
+def _compare(server) -> int:
+    """Write the Prometheus SD file with sync_devices, then drift it by hand and compare: every status shows."""
+    monitor = {"prometheus": {"file": "demo.json"}}
+    sync = server.api("POST", "/api/job-templates", {"name": "prometheus: sync lab devices", "job_type": "sync_devices",
+                                                     "params": monitor, "targets": {"tags": ["lab"]}})
+    wait_finished(server, server.api("POST", f"/api/job-templates/{sync['id']}/run", {})["run_id"])
+    path = server.data_dir / "prometheus" / "demo.json"
+    groups = json.loads(path.read_text())[2:]  # two devices dropped from monitoring
+    groups[0]["targets"] = ["10.99.0.1"]  # one moved
+    groups[1]["labels"]["netcron_role"] = "spare"  # one relabelled
+    groups.append({"targets": ["10.99.0.2"], "labels": {"netcron_device": "old-router-9"}})  # one retired
+    path.write_text(json.dumps(groups))
+    compare = server.api("POST", "/api/job-templates", {"name": "prometheus: compare lab devices",
+                                                        "job_type": "compare_devices", "params": monitor,
+                                                        "targets": {"tags": ["lab"]}})
+    run = server.api("POST", f"/api/job-templates/{compare['id']}/run", {})["run_id"]
+    wait_finished(server, run)
+    return run
 
 
 def _set_reachability(data_dir: Path) -> None:
@@ -52,14 +76,6 @@ def _set_reachability(data_dir: Path) -> None:
             "last_error": "timeout after 3 probes" if state == "down" else ""})
 
 
-def wait_finished(server, run_id: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.api("GET", f"/api/job-runs/{run_id}")["status"] in ("completed", "failed", "cancelled"):
-            return
-        time.sleep(0.3)
-
-
 def main(out: Path = OUT) -> None:
     if reason := missing_browser():
         raise SystemExit(f"cannot take screenshots: {reason}")
@@ -71,10 +87,13 @@ def main(out: Path = OUT) -> None:
         try:
             seeded = seed(server)
             wait_finished(server, seeded["failed_run"])
+            lab = backed_up_twice(server, Path(tmp) / "lab")
+            seeded["lab_device"] = next(lab)
             with sync_playwright() as playwright:
                 browser = launch(playwright)
                 shoot(browser, server, seeded, out)
                 browser.close()
+            lab.close()
         except Exception:
             print(server.log.read_text()[-4000:], file=sys.stderr)
             raise
@@ -102,6 +121,15 @@ def shoot(browser, server, seeded: dict, out: Path) -> None:
     page.goto(server.base + "/templates/new?job_type=noop")
     page.screenshot(path=out / "template-editor.png", full_page=True)
 
+    device = seeded["lab_device"]
+    for name, path in [("device-detail", f"/devices/{device['id']}/"),
+                       ("device-diff", f"/devices/{device['id']}/configs/diff"),
+                       ("compare-devices", "/compare/"), ("notifications", "/notifications/"),
+                       ("credential-editor", "/credentials/new")]:
+        page.goto(server.base + path)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=out / f"{name}.png", full_page=True)
+
     page.goto(server.base + "/schedules/new")
     page.get_by_label("Name", exact=True).fill("nightly backup")
     page.get_by_label("Time zone").fill("Europe/Berlin")
@@ -122,10 +150,14 @@ def shoot(browser, server, seeded: dict, out: Path) -> None:
     dark.screenshot(path=out / "dashboard-dark.png", full_page=True)
     dark.goto(f"{server.base}/runs/{run['run_id']}/")
     dark.screenshot(path=out / "run-detail-dark.png", full_page=True)
+    dark.goto(f"{server.base}/devices/{device['id']}/configs/diff")
+    dark.screenshot(path=out / "device-diff-dark.png", full_page=True)
 
     phone = page_for(width=375, height=800)
     phone.goto(f"{server.base}/runs/{run['run_id']}/")
     phone.screenshot(path=out / "run-detail-phone.png", full_page=True)
+    phone.goto(f"{server.base}/devices/{device['id']}/configs/diff?view=unified")
+    phone.screenshot(path=out / "device-diff-phone.png", full_page=True)
     server.api("POST", f"/api/job-runs/{run['run_id']}/cancel")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netcron.jobs.models import JobRun, JobSchedule, JobTemplate
+from netcron.notifications.models import NotificationRule
 from tests.ui.conftest import make_device, make_run, make_schedule, make_template
 
 pytestmark = pytest.mark.django_db
@@ -16,17 +17,20 @@ def objects(alice):
     schedule = make_schedule(template, "shared-s", owner=alice)
     run = make_run(template, "completed")
     device = make_device("r1")
-    return {"t": template.pk, "s": schedule.pk, "r": run.pk, "d": device.pk}
+    rule = NotificationRule.objects.create(name="noc", template=template, channel="email", owner=alice)
+    return {"t": template.pk, "s": schedule.pk, "r": run.pk, "d": device.pk, "n": rule.pk}
 
 
 READ_PAGES = ["/templates/", "/templates/{t}/", "/schedules/", "/schedules/{s}/", "/schedules/preview?kind=cron",
               "/runs/", "/runs/{r}/", "/runs/{r}/live", "/runs/{r}/log", "/dashboard/active",
-              "/dashboard/workers"]
+              "/dashboard/workers", "/compare/", "/notifications/"]
 WRITE_PAGES = ["/templates/new", "/templates/params?job_type=noop", "/templates/{t}/edit", "/templates/{t}/delete",
-               "/schedules/new", "/schedules/{s}/edit", "/schedules/{s}/delete"]
+               "/schedules/new", "/schedules/{s}/edit", "/schedules/{s}/delete", "/notifications/new",
+               "/notifications/{n}/edit", "/notifications/{n}/delete"]
 WRITE_POSTS = ["/templates/{t}/run", "/templates/{t}/delete", "/schedules/{s}/toggle", "/schedules/{s}/run",
-               "/schedules/{s}/delete", "/runs/{r}/cancel", "/runs/{r}/retry", "/templates/new", "/schedules/new"]
-INVENTORY_PAGES = ["/devices/", "/devices/{d}/"]
+               "/schedules/{s}/delete", "/runs/{r}/cancel", "/runs/{r}/retry", "/templates/new", "/schedules/new",
+               "/notifications/{n}/toggle", "/notifications/{n}/delete", "/notifications/new"]
+INVENTORY_PAGES = ["/devices/", "/devices/{d}/", "/devices/{d}/configs/", "/credentials/"]
 ALL_PAGES = ["/", "/account/tokens/", *READ_PAGES, *WRITE_PAGES, *INVENTORY_PAGES]
 
 
@@ -94,14 +98,17 @@ def private(alice):
     template = make_template("alice-only", owner=alice, is_global=False)
     schedule = make_schedule(template, "alice-only-s", owner=alice, is_global=False)
     run = make_run(template, "completed")
-    return {"t": template.pk, "s": schedule.pk, "r": run.pk, "d": 0}
+    rule = NotificationRule.objects.create(name="alice-only-n", template=template, channel="email", owner=alice)
+    return {"t": template.pk, "s": schedule.pk, "r": run.pk, "d": 0, "n": rule.pk}
 
 
 PRIVATE_GETS = ["/templates/{t}/", "/templates/{t}/edit", "/templates/{t}/delete", "/schedules/{s}/",
-                "/schedules/{s}/edit", "/schedules/{s}/delete", "/runs/{r}/", "/runs/{r}/live", "/runs/{r}/log"]
+                "/schedules/{s}/edit", "/schedules/{s}/delete", "/runs/{r}/", "/runs/{r}/live", "/runs/{r}/log",
+                "/notifications/{n}/edit", "/notifications/{n}/delete"]
 PRIVATE_POSTS = ["/templates/{t}/run", "/templates/{t}/delete", "/schedules/{s}/toggle", "/schedules/{s}/run",
                  "/schedules/{s}/delete", "/runs/{r}/cancel", "/runs/{r}/retry", "/templates/{t}/edit",
-                 "/schedules/{s}/edit"]
+                 "/schedules/{s}/edit", "/notifications/{n}/toggle", "/notifications/{n}/delete",
+                 "/notifications/{n}/edit"]
 
 
 @pytest.mark.parametrize("page", PRIVATE_GETS)
@@ -118,6 +125,7 @@ def test_posting_to_a_private_object_of_someone_else_is_404_and_changes_nothing(
     assert JobTemplate.objects.get(pk=private["t"]).name == "alice-only"
     assert JobSchedule.objects.get(pk=private["s"]).is_active
     assert JobRun.objects.count() == 1
+    assert NotificationRule.objects.get(pk=private["n"]).is_active
 
 
 def test_private_objects_do_not_appear_in_the_lists_of_others(charlie, client_for, private):

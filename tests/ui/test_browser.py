@@ -1,4 +1,5 @@
-"""The UI in a real browser against a real `netcron up --demo`: log in, build a job, schedule it, run it."""
+"""The UI in a real browser against a real `netcron up --demo`: log in, build a job, schedule it, run it,
+compare two config backups of a lab device, manage notification rules and devices."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 
 import pytest
 
-from tests.ui.browser import launch, log_in, missing_browser, start_server
+from tests.ui.browser import backed_up_twice, launch, log_in, missing_browser, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing_browser() is not None, reason=missing_browser() or "")]
 
@@ -147,7 +148,8 @@ def _demo_template(server) -> int:
 
 
 @pytest.mark.parametrize("path", ["/", "/templates/", "/templates/new", "/schedules/", "/schedules/new", "/runs/",
-                                  "/devices/", "/account/tokens/"])
+                                  "/devices/", "/account/tokens/", "/devices/new", "/credentials/", "/credentials/new",
+                                  "/notifications/", "/notifications/new", "/compare/"])
 def test_pages_fit_a_phone_screen_without_scrolling_sideways(browser, server, path):
     context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True)
     page = context.new_page()
@@ -177,3 +179,74 @@ def test_forms_can_be_used_with_the_keyboard_alone(page, server):
     page.keyboard.type("keyboard token")
     page.keyboard.press("Enter")
     expect(page.locator("#new-token")).to_contain_text("nc_")
+
+
+@pytest.fixture(scope="module")
+def lab_device(server, tmp_path_factory):
+    """A lab router of our own, backed up twice by the server's worker with a description changed in between."""
+    yield from backed_up_twice(server, tmp_path_factory.mktemp("browser-lab"))
+
+
+def test_opening_a_device_diff_of_two_chosen_versions_marks_the_changed_line(page, server, lab_device):
+    page.goto(server.base + "/devices/")
+    page.get_by_role("link", name=lab_device["name"], exact=True).click()
+    expect(page.get_by_role("heading", name="Config versions")).to_be_visible()
+    newest, oldest = lab_device["commits"][-1][:10], lab_device["commits"][0][:10]
+    page.get_by_label(f"Compare from {oldest}").check()
+    page.get_by_label(f"Compare to {newest}").check()
+    page.get_by_label("side by side").check()
+    page.get_by_role("button", name="Compare selected versions").click()
+    expect(page.get_by_role("heading", name=f"Config diff of {lab_device['name']}")).to_be_visible()
+    expect(page.locator("td.d-added")).to_have_count(1)
+    expect(page.locator("td.d-added")).to_contain_text(lab_device["new_line"])
+    expect(page.locator("td.d-added mark")).to_have_text(re.compile(lab_device["marker"]))
+    expect(page.locator("td.d-removed")).to_contain_text(lab_device["old_line"])
+    page.get_by_role("link", name="Unified").click()
+    expect(page.locator("table.diff.unified td.d-added")).to_contain_text(lab_device["new_line"])
+
+
+def test_a_device_diff_fits_a_phone_screen(browser, server, lab_device):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True)
+    page = context.new_page()
+    log_in(page, server.base)
+    page.goto(f"{server.base}/devices/{lab_device['id']}/configs/diff")
+    expect(page.locator("td.d-added")).to_have_count(1)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert width <= 375
+
+
+def test_creating_a_notification_rule_shows_errors_inline_then_lists_it(page, server):
+    page.get_by_role("link", name="Notifications").click()
+    page.get_by_role("link", name="New rule").click()
+    page.get_by_label("Name", exact=True).fill("browser: tell the noc")
+    page.get_by_label("Template").select_option(label="demo: touch every device")
+    page.get_by_label("Run completed without failures").check()
+    page.get_by_label("Send to").fill("noc@example.com, nope")
+    page.get_by_role("button", name="Create rule").click()
+    expect(page.locator("#id_target_error")).to_contain_text("is not an email address")
+    page.get_by_label("Send to").fill("noc@example.com")
+    page.get_by_role("button", name="Create rule").click()
+    expect(page.get_by_text("Notification rule “browser: tell the noc” created.")).to_be_visible()
+    row = page.get_by_role("row", name=re.compile("browser: tell the noc"))
+    expect(row).to_contain_text("success")
+    row.get_by_role("button", name="Disable browser: tell the noc").click()
+    expect(page.get_by_role("row", name=re.compile("browser: tell the noc"))).to_contain_text("disabled")
+
+
+def test_editing_a_device_through_the_browser(page, server):
+    device = server.api("POST", "/api/devices", {"name": "browser-edit", "host": "192.0.2.200",
+                                                 "platform": "cisco_ios"})
+    page.goto(f"{server.base}/devices/{device['id']}/")
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Port").fill("0")
+    page.get_by_role("button", name="Save device").click()
+    expect(page.locator("#id_port_error")).to_contain_text("greater than or equal to 1")
+    page.get_by_label("Host").fill("192.0.2.201")
+    page.get_by_label("Port").fill("830")
+    page.get_by_label("Platform").select_option("juniper_junos")
+    page.get_by_label("Role").fill("edge")
+    page.get_by_role("button", name="Save device").click()
+    expect(page.get_by_role("heading", name="browser-edit")).to_be_visible()
+    expect(page.locator("dl.facts")).to_contain_text("192.0.2.201:830")
+    assert server.api("GET", f"/api/devices/{device['id']}")["platform"] == "juniper_junos"

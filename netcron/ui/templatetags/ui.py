@@ -116,3 +116,25 @@ def weekday_names(days) -> str:
     """[0, 2] → "Mon, Wed"."""
     names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     return ", ".join(names[d] for d in sorted(days or []) if 0 <= d < 7)
+
+
+@register.filter
+def words(value: str) -> str:
+    """missing_in_source → "missing in source"."""
+    return str(value or "").replace("_", " ")
+
+
+@register.filter
+def drift(diff: dict | None) -> list[tuple[str, object, object]]:
+    """A comparison row's {field: {source, monitoring}} as (field, monitoring, source) rows; dict fields such as
+    labels are expanded to the keys that differ, so a long label set shows only what changed."""
+    rows = []
+    for name, values in (diff or {}).items():
+        found, wanted = values.get("monitoring"), values.get("source")
+        if isinstance(found, dict) and isinstance(wanted, dict):
+            for key in sorted(set(found) | set(wanted)):
+                if found.get(key) != wanted.get(key):
+                    rows.append((f"{name}.{key}", found.get(key), wanted.get(key)))
+        else:
+            rows.append((name, found, wanted))
+    return rows

@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 
-from netcron.api.auth import INVENTORY_READ, JOBS_READ, JOBS_WRITE
+from netcron.api.auth import INVENTORY_READ, INVENTORY_WRITE, JOBS_READ, JOBS_WRITE
 
-__all__ = ["INVENTORY_READ", "JOBS_READ", "JOBS_WRITE", "login_only", "needs", "visible_or_404",
+__all__ = ["INVENTORY_READ", "INVENTORY_WRITE", "JOBS_READ", "JOBS_WRITE", "login_only", "needs", "visible_or_404",
            "writable_or_404"]
 
 

@@ -1,22 +1,29 @@
-"""Devices: list with reachability (and last backup), detail with status and recent job results."""
+"""Devices: list with reachability (and last backup), detail with status, config history and recent job
+results; create, edit and delete with the API's rules."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from netcron.inventory.models import PLATFORM_CHOICES, Device, DeviceRuntimeStatus, Location, Tag
 from netcron.jobs.models import DeviceResult, JobRun
-from netcron.ui.views.common import INVENTORY_READ, JOBS_READ, needs
+from netcron.ui.forms.inventory import DeviceForm
+from netcron.ui.views import configs
+from netcron.ui.views.common import INVENTORY_READ, INVENTORY_WRITE, JOBS_READ, needs
 
 PAGE_SIZE = 100
 STATES = [s for s, _ in DeviceRuntimeStatus.STATES]
 
 # Extension point: panels shown on the device page after the status, in order. Each entry is
-# (template name, function(request, device) -> context dict or None to hide the panel). The backup
-# issue adds its config versions/diff panel here; nothing is shown until a panel is registered.
-DEVICE_PANELS: list[tuple[str, object]] = []
+# (template name, function(request, device) -> context dict or None to hide the panel).
+DEVICE_PANELS: list[tuple[str, object]] = [
+    ("ui/configs/_panel.html", configs.config_panel),
+    ("ui/devices/_commands_panel.html", configs.command_panel),
+]
 
 
 @needs(INVENTORY_READ)
@@ -43,6 +50,7 @@ def device_list(request):
         "states": STATES, "platforms": PLATFORM_CHOICES,
         "locations": Location.objects.values_list("name", flat=True),
         "tags": Tag.objects.values_list("name", flat=True),
+        "can_write": request.user.has_perm(INVENTORY_WRITE),
     })
 
 
@@ -64,5 +72,43 @@ def device_detail(request, pk: int):
             panels.append((template_name, context))
     return render(request, "ui/devices/detail.html", {
         "device": device, "status": getattr(device, "runtime_status", None), "results": results,
-        "reachability": reachability, "panels": panels,
+        "reachability": reachability, "panels": panels, "can_write": request.user.has_perm(INVENTORY_WRITE),
+    })
+
+
+def _form_page(request, form: DeviceForm, device: Device | None = None):
+    return render(request, "ui/devices/form.html", {"form": form, "device": device},
+                  status=422 if form.is_bound else 200)
+
+
+@needs(INVENTORY_WRITE)
+def device_new(request):
+    form = DeviceForm(request.POST or None)
+    if request.method == "POST" and (device := form.save()):
+        messages.success(request, f"Device “{device.name}” created.")
+        return redirect("ui:device-detail", pk=device.pk)
+    return _form_page(request, form)
+
+
+@needs(INVENTORY_WRITE)
+def device_edit(request, pk: int):
+    device = get_object_or_404(Device.objects.prefetch_related("tags"), pk=pk)
+    form = DeviceForm(request.POST or None, instance=device)
+    if request.method == "POST" and (saved := form.save()):
+        messages.success(request, f"Device “{saved.name}” saved.")
+        return redirect("ui:device-detail", pk=saved.pk)
+    return _form_page(request, form, device)
+
+
+@needs(INVENTORY_WRITE)
+def device_delete(request, pk: int):
+    device = get_object_or_404(Device, pk=pk)
+    if request.method == "POST":
+        name = device.name
+        device.delete()
+        messages.success(request, f"Device “{name}” deleted; past run results and backed-up configs are kept.")
+        return redirect("ui:device-list")
+    return render(request, "ui/confirm_delete.html", {
+        "object": device, "kind": "device", "cancel_url": reverse("ui:device-detail", args=[device.pk]),
+        "consequence": "Jobs stop targeting it. Past run results and its backed-up configs in git are kept.",
     })
