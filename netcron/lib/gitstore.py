@@ -18,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -94,6 +95,7 @@ class CommitResult:
     pushed: bool = False
     push_error: str = ""
     sync_error: str = ""
+    worktree_error: str = ""  # the commit is safe, but the checked-out files could not be updated
 
 
 class _Callbacks(pygit2.RemoteCallbacks):
@@ -193,35 +195,65 @@ class GitStore:
         """
         repo = self.open()
         sync_error = self._sync(repo) if self.remote is not None else ""
+        changes_list = list(changes)
         parent = self.head(repo)
         base_tree = parent.tree if parent is not None else None
-        index = pygit2.Index()
-        if base_tree is not None:
-            index.read_tree(base_tree)
-        files: dict[str, FileResult] = {}
-        removed: list[str] = []
-        changes_list = list(changes)
-        for change in changes_list:
-            files[change.path] = self._stage(repo, index, base_tree, change)
-            for old in change.replaces:
-                if old != change.path and old in index:
-                    index.remove(old)
-                    removed.append(old)
-        changed = [f for f in files.values() if f.status != "unchanged"]
-        if not changed and not removed:
-            head = str(parent.id) if parent is not None else None
-            return CommitResult(None, head, None, files, *self._push_pending(repo), sync_error=sync_error)
-        tree = index.write_tree(repo)
-        sig = pygit2.Signature(*self.author)
-        text = message(files) if callable(message) else message
-        commit_id = repo.create_commit(self.ref, sig, sig, text, tree, [parent.id] if parent else [])
+        try:
+            # Objects are written before the branch moves (libgit2 writes each to a temporary file and
+            # renames it), so a write that fails here, e.g. on a full disk, leaves the branch as it was.
+            self._resync_worktree(repo, parent)
+            index = pygit2.Index()
+            if base_tree is not None:
+                index.read_tree(base_tree)
+            files: dict[str, FileResult] = {}
+            removed: list[str] = []
+            for change in changes_list:
+                files[change.path] = self._stage(repo, index, base_tree, change)
+                for old in change.replaces:
+                    if old != change.path and old in index:
+                        index.remove(old)
+                        removed.append(old)
+            changed = [f for f in files.values() if f.status != "unchanged"]
+            if not changed and not removed:
+                head = str(parent.id) if parent is not None else None
+                return CommitResult(None, head, None, files, *self._push_pending(repo), sync_error=sync_error)
+            tree = index.write_tree(repo)
+            sig = pygit2.Signature(*self.author)
+            text = message(files) if callable(message) else message
+            commit_id = repo.create_commit(self.ref, sig, sig, text, tree, [parent.id] if parent else [])
+        except (pygit2.GitError, OSError) as exc:
+            raise self._write_error(exc, changes_list) from None
         written = {c.path: c.data for c in changes_list if files[c.path].status != "unchanged"}
-        self._update_worktree(repo, repo[tree], written, removed)
+        try:
+            self._update_worktree(repo, repo[tree], written, removed)
+            worktree_error = ""
+        except (pygit2.GitError, OSError) as exc:
+            # The commit is made; only the files people browse are behind. The next commit catches up.
+            worktree_error = f"committed, but the checked-out files could not be updated: " \
+                             f"{self._write_error(exc, changes_list)}"
         pushed, push_error = self._push(repo) if self.remote is not None else (False, "")
         commit = repo[commit_id]
         when = datetime.fromtimestamp(commit.commit_time, UTC)
         return CommitResult(str(commit_id), str(self.head(repo).id), when, files, pushed, push_error,
-                            sync_error)
+                            sync_error, worktree_error)
+
+    def _write_error(self, exc: BaseException, changes: list[Change]) -> GitStoreError:
+        """A message that names the cause: libgit2 often reports a full disk as just "no error"."""
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return GitStoreError(f"cannot write to repository {self.path}: no space left on device")
+        try:
+            fs = os.statvfs(self.path if self.path.exists() else self.path.parent)
+        except OSError:
+            fs = None
+        if fs is not None:
+            needed = max((len(c.data) for c in changes), default=0) + 64 * 1024
+            if fs.f_bavail * fs.f_frsize < needed:
+                free = fs.f_bavail * fs.f_frsize
+                return GitStoreError(f"cannot write to repository {self.path}: no space left on device "
+                                     f"({free} bytes free)")
+            if fs.f_files and fs.f_favail == 0:
+                return GitStoreError(f"cannot write to repository {self.path}: no free inodes left on device")
+        return GitStoreError(f"cannot write to repository {self.path}: {exc}")
 
     def _stage(self, repo, index: pygit2.Index, base_tree, change: Change) -> FileResult:
         lines = change.data.count(b"\n") + (0 if change.data.endswith(b"\n") or not change.data else 1)
@@ -236,6 +268,13 @@ class GitStore:
             return FileResult(change.path, "added", str(oid), lines, 0, lines, len(change.data))
         _, added, deleted = repo[old.id].diff(repo[oid]).line_stats
         return FileResult(change.path, "modified", str(oid), added, deleted, lines, len(change.data))
+
+    def _resync_worktree(self, repo, head) -> None:
+        """Bring the checked-out files back in step with the branch after an update of them failed."""
+        if head is None or repo.is_bare or repo.head_is_detached or repo.references.get("HEAD").target != self.ref:
+            return
+        if len(repo.index.diff_to_tree(head.tree)):  # the index is only written after a complete update
+            repo.checkout(self.ref, strategy=pygit2.enums.CheckoutStrategy.FORCE)
 
     def _update_worktree(self, repo, tree, written: dict[str, bytes], removed: list[str]) -> None:
         """Keep the checked-out files in step, for people who browse the repository on disk."""
