@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "netcron.api.limits.api_request_guard",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -138,6 +139,7 @@ NETCRON_LEASE_SECONDS = conf.env_int("NETCRON_LEASE_SECONDS", 60, minimum=2)
 NETCRON_METRICS_TOKEN = conf.env_str("NETCRON_METRICS_TOKEN", "")
 NETCRON_REPUBLISH_AFTER_SECONDS = conf.env_int("NETCRON_REPUBLISH_AFTER_SECONDS", 60, minimum=1)
 
+NETCRON_API_MAX_BODY_BYTES = conf.env_int("NETCRON_API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 # --- Email (notifications): NETCRON_EMAIL_URL or NETCRON_EMAIL_HOST/PORT/USER/PASSWORD/FROM ------------
 _email = email_settings()
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]

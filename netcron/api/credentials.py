@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from netcron.api.auth import INVENTORY_READ, INVENTORY_WRITE, require, user_of
@@ -83,7 +83,7 @@ def list_credentials(request, q: str = "", page: int = 1, page_size: int = 100):
 @router.post("", response={201: CredentialOut})
 def create_credential(request, payload: CredentialIn):
     require(request, INVENTORY_WRITE)
-    return 201, credential_out(apply(Credential(owner=user_of(request)), payload))
+    return Status(201, credential_out(apply(Credential(owner=user_of(request)), payload)))
 
 
 @router.get("/{credential_id}", response=CredentialOut)
@@ -102,4 +102,4 @@ def update_credential(request, credential_id: int, payload: CredentialIn):
 def delete_credential(request, credential_id: int):
     require(request, INVENTORY_WRITE)
     get_or_404(Credential, credential_id, "credential").delete()
-    return 204, None
+    return Status(204, None)

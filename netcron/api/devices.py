@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, field_validator
 
@@ -141,7 +141,7 @@ def list_devices(request, q: str = "", platform: str | None = None, role: str | 
 def create_device(request, payload: DeviceIn):
     require(request, INVENTORY_WRITE)
     device = apply(Device(), payload)
-    return 201, device_out(device_queryset().get(pk=device.pk))
+    return Status(201, device_out(device_queryset().get(pk=device.pk)))
 
 
 @router.get("/{device_id}", response=DeviceOut)
@@ -161,7 +161,7 @@ def update_device(request, device_id: int, payload: DeviceIn):
 def delete_device(request, device_id: int):
     require(request, INVENTORY_WRITE)
     get_or_404(Device, device_id, "device").delete()
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{device_id}/status", response=DeviceStatusOut)

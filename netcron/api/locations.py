@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -50,7 +50,8 @@ def list_locations(request, q: str = "", page: int = 1, page_size: int = 100):
 @router.post("", response={201: LocationOut}, summary="Create a location")
 def create_location(request, payload: LocationIn):
     require(request, INVENTORY_WRITE)
-    return 201, Location.objects.create(name=payload.name, parent=_parent(payload), description=payload.description)
+    location = Location.objects.create(name=payload.name, parent=_parent(payload), description=payload.description)
+    return Status(201, location)
 
 
 @router.get("/{location_id}", response=LocationOut)
@@ -76,4 +77,4 @@ def delete_location(request, location_id: int):
     if location.children.exists():
         raise HttpError(409, "location has child locations; move or delete them first")
     location.delete()
-    return 204, None
+    return Status(204, None)

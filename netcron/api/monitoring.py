@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 
 from netcron.api.auth import INVENTORY_READ, JOBS_READ, require, user_of
 from netcron.api.common import checked_id, iso, paginate, split_values
+from netcron.api.openapi import ErrorOut
 from netcron.jobs.models import JobRun
 from netcron.monitoring.models import Comparison, ComparisonRow
 from netcron.sources.reconcile import STATUSES
@@ -30,13 +31,16 @@ def row_out(row: ComparisonRow) -> dict:
             "summary": row.summary, "diff": row.diff}
 
 
-@router.get("/compare-devices", summary="The latest comparison of devices with monitoring",
+@router.get("/compare-devices", response={200: dict, 404: ErrorOut},
+            summary="The latest comparison of devices with monitoring",
             description="Rows of the newest compare_devices run you may see (or of `run_id`). Filters: `status` "
                         "(comma-separated: in_sync, different, missing_in_monitoring, missing_in_source), `device` "
                         "(part of the name), `location` (comma-separated names).")
 def compare_devices(request, status: str | None = None, device: str = "", location: str | None = None,
                     run_id: int | None = None, page: int = 1, page_size: int = 100):
     require(request, JOBS_READ)
+    statuses = split_values("status", status, list(STATUSES))  # checked first: bogus values are a 422 always
+    locations = split_values("location", location)
     comparisons = Comparison.objects.filter(run__in=JobRun.objects.visible_to(user_of(request)))
     if run_id is not None:
         comparisons = comparisons.filter(run_id=checked_id("run_id", run_id))
@@ -44,14 +48,14 @@ def compare_devices(request, status: str | None = None, device: str = "", locati
     if comparison is None:
         if run_id is not None:
             raise HttpError(404, f"run {run_id} has no comparison")
-        return {"comparison": None, "count": 0, "page": page, "page_size": page_size, "items": []}
+        return {"comparison": None, **paginate(ComparisonRow.objects.none(), page, page_size, row_out)}
     rows = comparison.rows.all()
-    if values := split_values("status", status, list(STATUSES)):
-        rows = rows.filter(status__in=values)
+    if statuses:
+        rows = rows.filter(status__in=statuses)
     if device.strip():
         rows = rows.filter(name__icontains=device.strip())
-    if values := split_values("location", location):
-        rows = rows.filter(location__in=values)
+    if locations:
+        rows = rows.filter(location__in=locations)
     return {"comparison": comparison_out(comparison), **paginate(rows, page, page_size, row_out)}
 
 

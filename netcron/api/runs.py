@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from netcron import audit
@@ -190,7 +190,7 @@ def retry_run(request, run_id: int):
         retry = dispatch.retry_failed_devices(run, user=user_of(request))
     except JobFailed as exc:
         raise HttpError(409, str(exc)) from None
-    return 201, {"run_id": retry.pk, "status": retry.status, "devices": len(retry.target_device_ids or [])}
+    return Status(201, {"run_id": retry.pk, "status": retry.status, "devices": len(retry.target_device_ids or [])})
 
 
 @router.delete("/{run_id}", response={204: None}, summary="Delete a finished run with its results and logs")
@@ -200,4 +200,4 @@ def delete_run(request, run_id: int):
         raise HttpError(409, f"run {run_id} is {run.status}; cancel it first")
     audit.record("delete", run, object_type="run", before={"job_name": run.job_name, "status": run.status})
     run.delete()
-    return 204, None
+    return Status(204, None)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from netcron import __version__
 
@@ -21,4 +21,4 @@ def health(request):
     status = 200 if database == "ok" else 503
     body = {"status": "ok" if status == 200 else "degraded", "database": database, "version": __version__,
             "time": timezone.now().isoformat()}
-    return status, body
+    return Status(status, body)

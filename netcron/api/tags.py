@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from netcron.api.auth import INVENTORY_READ, INVENTORY_WRITE, require
@@ -35,7 +35,7 @@ def list_tags(request, q: str = "", page: int = 1, page_size: int = 100):
 @router.post("", response={201: TagOut})
 def create_tag(request, payload: TagIn):
     require(request, INVENTORY_WRITE)
-    return 201, Tag.objects.create(**payload.model_dump())
+    return Status(201, Tag.objects.create(**payload.model_dump()))
 
 
 @router.get("/{tag_id}", response=TagOut)
@@ -58,4 +58,4 @@ def update_tag(request, tag_id: int, payload: TagIn):
 def delete_tag(request, tag_id: int):
     require(request, INVENTORY_WRITE)
     get_or_404(Tag, tag_id, "tag").delete()
-    return 204, None
+    return Status(204, None)

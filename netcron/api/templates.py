@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -190,7 +190,7 @@ def list_templates(request, job_type: str | None = None, q: str = "", page: int 
 def create_template(request, payload: TemplateIn):
     require(request, JOBS_WRITE)
     template = apply(JobTemplate(), payload, user_of(request))
-    return 201, template_out(template)
+    return Status(201, template_out(template))
 
 
 @router.get("/{template_id}", response=TemplateOut)
@@ -211,7 +211,7 @@ def delete_template(request, template_id: int):
     if schedules:
         raise HttpError(409, f"the template is used by {schedules} schedule(s); delete them first")
     template.delete()
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{template_id}/targets", summary="Preview which devices the template's targets select now")
@@ -230,4 +230,4 @@ def run_template(request, template_id: int, payload: RunNowIn | None = None):
     run = dispatch.launch(template, TriggeredBy.API, user=user_of(request),
                           param_overrides=payload.param_overrides,
                           credential=credential_or_422(payload.credential_id))
-    return 201, {"run_id": run.pk, "status": run.status, "queue": run.queue}
+    return Status(201, {"run_id": run.pk, "status": run.status, "queue": run.queue})

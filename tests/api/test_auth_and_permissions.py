@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from netcron.accounts.models import ApiToken
 from netcron.jobs.models import JobTemplate
-from tests.api.conftest import make_credential, make_device, make_run, make_schedule, make_template
+from tests.api.conftest import make_device, make_run, make_schedule, make_template
 
 pytestmark = pytest.mark.django_db
 
@@ -111,76 +111,6 @@ def test_a_session_post_with_the_csrf_token_is_accepted(alice):
 
 # --- permissions ---------------------------------------------------------------------------------
 
-def test_a_user_without_permissions_gets_403_on_everything_jobs_related(charlie, api_as):
-    template = make_template("t1")
-    schedule = make_schedule(template)
-    run = make_run(template, "failed")
-    api = api_as(charlie)
-    calls = [
-        api.get("/api/job-templates"), api.get("/api/job-templates/types"),
-        api.get(f"/api/job-templates/{template.pk}"),
-        api.get(f"/api/job-templates/{template.pk}/targets"),
-        api.post("/api/job-templates", json={"name": "x", "job_type": "noop"}),
-        api.put(f"/api/job-templates/{template.pk}", json={"name": "x", "job_type": "noop"}),
-        api.delete(f"/api/job-templates/{template.pk}"), api.post(f"/api/job-templates/{template.pk}/run"),
-        api.get("/api/job-schedules"), api.get(f"/api/job-schedules/{schedule.pk}"),
-        api.get(f"/api/job-schedules/{schedule.pk}/preview"),
-        api.post("/api/job-schedules/preview", json={"cron_expr": "* * * * *"}),
-        api.post(f"/api/job-schedules/{schedule.pk}/execute"), api.post(f"/api/job-schedules/{schedule.pk}/toggle"),
-        api.delete(f"/api/job-schedules/{schedule.pk}"),
-        api.get("/api/job-runs"), api.get("/api/job-runs/recent"), api.get("/api/job-runs/templates"),
-        api.get(f"/api/job-runs/{run.pk}"), api.get(f"/api/job-runs/{run.pk}/logs"),
-        api.post(f"/api/job-runs/{run.pk}/cancel"), api.post(f"/api/job-runs/{run.pk}/retry"),
-        api.delete(f"/api/job-runs/{run.pk}"), api.get("/api/workers"),
-    ]
-    for response in calls:
-        assert response.status_code == 403, response.request["PATH_INFO"]
-        assert response.json()["detail"].startswith("permission jobs:")
-
-
-def test_a_user_without_permissions_gets_403_on_inventory(charlie, api_as):
-    api = api_as(charlie)
-    bodies = {"/api/devices": {"name": "x", "host": "h", "platform": "linux"}, "/api/locations": {"name": "x"},
-              "/api/tags": {"name": "x"}, "/api/credentials": {"name": "x"}}
-    for path, body in bodies.items():
-        assert api.get(path).status_code == 403
-        assert api.post(path, json=body).status_code == 403
-    assert api.get("/api/devices", q="x").json()["detail"] == "permission inventory:read required"
-
-
-def test_a_viewer_reads_inventory_but_cannot_change_it(viewer, api_as):
-    device, credential = make_device("r1"), make_credential("lab")
-    api = api_as(viewer)
-    assert api.get(f"/api/devices/{device.pk}").status_code == 200
-    assert api.get(f"/api/credentials/{credential.pk}").status_code == 200
-    assert api.delete(f"/api/devices/{device.pk}").status_code == 403
-    response = api.post("/api/tags", json={"name": "x"})
-    assert response.status_code == 403
-    assert response.json()["detail"] == "permission inventory:write required"
-
-
-def test_a_viewer_reads_global_jobs_but_gets_403_on_writes(alice, viewer, api_as):
-    template = make_template("t1", owner=alice)
-    schedule = make_schedule(template, owner=alice)
-    run = make_run(template, "failed")
-    api = api_as(viewer)
-    for path in (f"/api/job-templates/{template.pk}", f"/api/job-schedules/{schedule.pk}", f"/api/job-runs/{run.pk}"):
-        assert api.get(path).status_code == 200, path
-    writes = [
-        api.post("/api/job-templates", json={"name": "x", "job_type": "noop"}),
-        api.put(f"/api/job-templates/{template.pk}", json={"name": "t1", "job_type": "noop"}),
-        api.delete(f"/api/job-templates/{template.pk}"), api.post(f"/api/job-templates/{template.pk}/run"),
-        api.post(f"/api/job-schedules/{schedule.pk}/execute"), api.post(f"/api/job-schedules/{schedule.pk}/toggle"),
-        api.delete(f"/api/job-schedules/{schedule.pk}"),
-        api.post(f"/api/job-runs/{run.pk}/cancel"), api.post(f"/api/job-runs/{run.pk}/retry"),
-        api.delete(f"/api/job-runs/{run.pk}"),
-    ]
-    for response in writes:
-        assert response.status_code == 403, response.request["PATH_INFO"]
-        assert response.json()["detail"] == "permission jobs:write required"
-    assert JobTemplate.objects.filter(pk=template.pk).exists()
-
-
 def test_another_operator_may_change_a_global_template(alice, bob, api_as):
     template = make_template("t1", owner=alice)
     response = api_as(bob).put(f"/api/job-templates/{template.pk}", json={"name": "t1", "job_type": "noop",
@@ -215,53 +145,18 @@ def test_alices_private_template_is_hers(alice, api_as, alices_private):
     assert api.get(f"/api/job-runs/{run.pk}").status_code == 200
 
 
-def test_bob_gets_404_for_alices_private_template(bob, api_as, alices_private):
+def test_bobs_lists_and_lookups_hide_alices_private_objects(bob, api_as, alices_private):
+    """Each operation's 404 is in test_authorization_matrix; here: lists leave them out, nothing is deleted."""
     template, _, _ = alices_private
     api = api_as(bob)
-    base = f"/api/job-templates/{template.pk}"
-    for response in (api.get(base), api.get(f"{base}/targets"), api.delete(base), api.post(f"{base}/run"),
-                     api.put(base, json={"name": "alice-only", "job_type": "noop"})):
-        assert response.status_code == 404, response.request
-        assert response.json()["detail"] == f"template {template.pk} not found"
-    assert [t["name"] for t in api.get("/api/job-templates").json()["items"]] == ["everyone"]
+    response = api.delete(f"/api/job-templates/{template.pk}")
+    assert response.status_code == 404 and response.json()["detail"] == f"template {template.pk} not found"
     assert JobTemplate.objects.filter(pk=template.pk).exists()
-
-
-def test_bob_gets_404_for_alices_private_schedule(bob, api_as, alices_private):
-    _, schedule, _ = alices_private
-    api = api_as(bob)
-    base = f"/api/job-schedules/{schedule.pk}"
-    for response in (api.get(base), api.get(f"{base}/preview"), api.post(f"{base}/execute"),
-                     api.post(f"{base}/toggle"), api.delete(base)):
-        assert response.status_code == 404
+    assert [t["name"] for t in api.get("/api/job-templates").json()["items"]] == ["everyone"]
     assert api.get("/api/job-schedules").json()["count"] == 0
-
-
-def test_bob_gets_404_for_runs_of_alices_private_template(bob, api_as, alices_private):
-    _, _, run = alices_private
-    api = api_as(bob)
-    base = f"/api/job-runs/{run.pk}"
-    for response in (api.get(base), api.get(f"{base}/logs"), api.post(f"{base}/cancel"),
-                     api.post(f"{base}/retry"), api.delete(base)):
-        assert response.status_code == 404
     assert api.get("/api/job-runs").json()["count"] == 0
     assert api.get("/api/job-runs/recent").json() == []
     assert api.get("/api/job-runs/templates").json() == []
-
-
-def test_a_viewer_gets_404_not_403_when_reading_a_private_template(viewer, api_as, alices_private):
-    template, schedule, run = alices_private
-    api = api_as(viewer)
-    assert api.get(f"/api/job-templates/{template.pk}").status_code == 404
-    assert api.get(f"/api/job-schedules/{schedule.pk}").status_code == 404
-    assert api.get(f"/api/job-runs/{run.pk}").status_code == 404
-
-
-def test_charlie_gets_403_not_404_for_private_objects(charlie, api_as, alices_private):
-    template, _, run = alices_private
-    api = api_as(charlie)
-    assert api.get(f"/api/job-templates/{template.pk}").status_code == 403
-    assert api.get(f"/api/job-runs/{run.pk}").status_code == 403
 
 
 def test_the_superuser_sees_and_manages_everything(admin, api_as, alices_private, published):
