@@ -12,6 +12,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ALL_QUEUES = ("default", "backup", "network", "heavy")
+# Scripts only from our own origin (the UI has no inline script). Styles allow 'unsafe-inline': the
+# templates use style="" attributes and htmx injects its indicator <style> (docs/operations.md).
+DEFAULT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+               "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+               "frame-ancestors 'none'")
 
 
 class ConfigError(Exception):
@@ -77,6 +82,16 @@ def broker_url(data: Path) -> str:
             "or netcron-fs:///PATH (embedded, no server)"
         )
     return url
+
+
+def cache(url: str) -> dict:
+    """Django cache settings: redis(s):// URLs use Redis, anything else the netcron_cache table."""
+    scheme = urlsplit(url).scheme
+    if scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "netcron"}
+    if scheme not in ("netcron-fs", "memory", "db", ""):
+        raise ConfigError(f"NETCRON_CACHE_URL: unsupported scheme {scheme!r}; use redis://HOST:PORT/DB or db://")
+    return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "netcron_cache"}
 
 
 def worker_queues() -> list[str]:

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN (the CSP allows only 'self')
     "netcron.accounts",
     "netcron.inventory",
     "netcron.jobs",
@@ -37,13 +38,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "netcron.api.limits.api_request_guard",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "netcron.audit.middleware.AuditContextMiddleware",
+    "netcron.accounts.middleware.LoginThrottleMiddleware",
+    "netcron.accounts.middleware.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -109,27 +112,47 @@ WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 
+# --- Security (docs/operations.md "Security") ----------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+NETCRON_CONTENT_SECURITY_POLICY = conf.env_str("NETCRON_CONTENT_SECURITY_POLICY", conf.DEFAULT_CSP)
 if conf.env_bool("NETCRON_HTTPS", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = conf.env_bool("NETCRON_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = conf.env_int("NETCRON_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = conf.env_bool("NETCRON_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = conf.env_bool("NETCRON_HSTS_PRELOAD", True)
+# Only behind a proxy that overwrites X-Forwarded-Proto/-For: otherwise any client could claim HTTPS or
+# another address (and dodge the per-address login limit).
+NETCRON_BEHIND_PROXY = conf.env_bool("NETCRON_BEHIND_PROXY", False)
+if NETCRON_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+NETCRON_LOGIN_WINDOW_SECONDS = conf.env_int("NETCRON_LOGIN_WINDOW_SECONDS", 900, minimum=1)
+NETCRON_LOGIN_MAX_FAILURES = conf.env_int("NETCRON_LOGIN_MAX_FAILURES", 5)  # per user name; 0: no limit
+NETCRON_LOGIN_MAX_FAILURES_PER_IP = conf.env_int("NETCRON_LOGIN_MAX_FAILURES_PER_IP", 20)
+NETCRON_TOKEN_MAX_FAILURES_PER_IP = conf.env_int("NETCRON_TOKEN_MAX_FAILURES_PER_IP", 30)  # bad API tokens
+NETCRON_WEBHOOK_ALLOW_LOCAL = conf.env_bool("NETCRON_WEBHOOK_ALLOW_LOCAL", False)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = conf.env_int("NETCRON_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+NETCRON_API_MAX_BODY_BYTES = conf.env_int("NETCRON_API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = conf.broker_url(DATA_DIR)
+# Celery's Django fixup closes the database connection around every task unless this is set, which
+# costs a new PostgreSQL connection per run. With it, connections follow Django's own rules instead:
+# netcron.jobs.tasks calls close_old_connections() around each task (CONN_MAX_AGE, and a broken
+# connection is health-checked and replaced, CONN_HEALTH_CHECKS); the fixup still recycles them
+# after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 NETCRON_WORKER_QUEUES = conf.worker_queues()
 NETCRON_WORKER_CONCURRENCY = conf.env_int("NETCRON_WORKER_CONCURRENCY", 2, minimum=1, maximum=256)
+# Shared by every process (login rate limits): Redis next to a Redis broker, else a database table.
+CACHES = {"default": conf.cache(conf.env_str("NETCRON_CACHE_URL", CELERY_BROKER_URL))}
 
 # --- Engine timings (seconds) ------------------------------------------------------------------
 NETCRON_SCHEDULER_INTERVAL = float(conf.env_int("NETCRON_SCHEDULER_INTERVAL_MS", 1000, minimum=10)) / 1000
@@ -139,18 +162,11 @@ NETCRON_LEASE_SECONDS = conf.env_int("NETCRON_LEASE_SECONDS", 60, minimum=2)
 NETCRON_METRICS_TOKEN = conf.env_str("NETCRON_METRICS_TOKEN", "")
 NETCRON_REPUBLISH_AFTER_SECONDS = conf.env_int("NETCRON_REPUBLISH_AFTER_SECONDS", 60, minimum=1)
 
-NETCRON_API_MAX_BODY_BYTES = conf.env_int("NETCRON_API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 # --- Email (notifications): NETCRON_EMAIL_URL or NETCRON_EMAIL_HOST/PORT/USER/PASSWORD/FROM ------------
 _email = email_settings()
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST, EMAIL_PORT = _email["EMAIL_HOST"], _email["EMAIL_PORT"]
 EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_USER"], _email["EMAIL_HOST_PASSWORD"]
-# Celery's Django fixup closes the database connection around every task unless this is set, which
-# costs a new PostgreSQL connection per run. With it, connections follow Django's own rules instead:
-# netcron.jobs.tasks calls close_old_connections() around each task (CONN_MAX_AGE, and a broken
-# connection is health-checked and replaced, CONN_HEALTH_CHECKS); the fixup still recycles them
-# after this many tasks.
-CELERY_DB_REUSE_MAX = 1000
 EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_TIMEOUT = _email["EMAIL_USE_TLS"], _email["EMAIL_USE_SSL"], _email["EMAIL_TIMEOUT"]
 DEFAULT_FROM_EMAIL, SERVER_EMAIL = _email["DEFAULT_FROM_EMAIL"], _email["SERVER_EMAIL"]
 

@@ -65,3 +65,20 @@ class ApiToken(models.Model):
     def revoke(self) -> None:
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
+
+
+class CacheEntry(models.Model):
+    """The table behind Django's database cache (login rate limits without Redis).
+
+    Declared as a model so `migrate` creates it; Django's DatabaseCache reads and writes it with its own SQL.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "netcron_cache"
+
+    def __str__(self) -> str:
+        return self.cache_key

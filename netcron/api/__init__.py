@@ -8,21 +8,25 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
-from ninja import NinjaAPI, Router
+from ninja import Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ValidationError as PydanticValidationError
 
 from netcron.api.auth import AUTH
+from netcron.api.limits import GuardedParser
+from netcron.api.openapi import PAGING_RULE, NetcronAPI
 from netcron.lib.cron import ScheduleError
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+api = NetcronAPI(
     title="netcron API",
     version="1",
-    description="Scheduled automation jobs for network fleets. Authenticate with `Authorization: Bearer <token>`.",
+    description="Scheduled automation jobs for network fleets. Authenticate with `Authorization: Bearer <token>`. "
+                "Errors are JSON: `{\"detail\": message or [{loc, msg, type}, ...]}`. " + PAGING_RULE,
     auth=AUTH,
     urls_namespace="api",
+    parser=GuardedParser(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
@@ -106,6 +110,7 @@ from netcron.api import (  # noqa: E402  (routers need `api` defined above)
     configs,
     credentials,
     devices,
+    hostkeys,
     locations,
     monitoring,
     notifications,
@@ -137,6 +142,7 @@ api.add_router("/", configs.router)
 api.add_router("/settings", system_settings.router)
 api.add_router("/audit", audit.router)
 api.add_router("/notification-rules", notifications.router)
+api.add_router("/host-keys", hostkeys.router)
 
 # Last, so it only sees URLs no router matched: an unknown /api/ path is a JSON 404 like the others.
 fallback = Router()

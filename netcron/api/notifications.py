@@ -10,7 +10,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -18,7 +18,8 @@ from netcron.api.auth import JOBS_READ, JOBS_WRITE, require, require_owner_or_gl
 from netcron.api.common import checked_id, get_or_404, iso, paginate
 from netcron.api.templates import credential_or_422
 from netcron.jobs.models import JobSchedule, JobTemplate
-from netcron.lib.webhook import WebhookUrlError, validate_url
+from netcron.lib.webhook import WebhookUrlError
+from netcron.notifications.destinations import checked_webhook_url
 from netcron.notifications.models import EVENT_FIELDS, Channel, NotificationRule
 from netcron.system.models import current
 
@@ -103,7 +104,7 @@ def _checked_target(payload: RuleIn) -> str:
                 raise HttpError(422, f"target: {address[:100]!r} is not an email address") from None
     elif target:
         try:
-            validate_url(target)
+            checked_webhook_url(target)
         except WebhookUrlError as exc:
             raise HttpError(422, f"target: {exc}") from None
     return target
@@ -150,7 +151,7 @@ def list_rules(request, template_id: int | None = None, schedule_id: int | None 
 @router.post("", response={201: RuleOut})
 def create_rule(request, payload: RuleIn):
     require(request, JOBS_WRITE)
-    return 201, rule_out(apply(NotificationRule(), request, payload))
+    return Status(201, rule_out(apply(NotificationRule(), request, payload)))
 
 
 @router.get("/{rule_id}", response=RuleOut)
@@ -166,4 +167,4 @@ def update_rule(request, rule_id: int, payload: RuleIn):
 @router.delete("/{rule_id}", response={204: None})
 def delete_rule(request, rule_id: int):
     writable_rule(request, rule_id).delete()
-    return 204, None
+    return Status(204, None)

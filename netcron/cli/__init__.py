@@ -9,6 +9,7 @@ import typer
 
 from netcron.audit import context as audit_context
 from netcron.cli.common import BadInput, fail_bad_input
+from netcron.cli.hostkeys import hostkeys_app
 from netcron.cli.inventory import device_app
 from netcron.cli.jobs import register_job_commands
 from netcron.cli.processes import register_process_commands
@@ -22,6 +23,7 @@ app.add_typer(device_app, name="device")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(compare_app, name="compare")
 app.add_typer(config_app, name="config")
+app.add_typer(hostkeys_app, name="hostkeys")
 register_job_commands(app)
 register_process_commands(app)
 

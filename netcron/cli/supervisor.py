@@ -67,6 +67,11 @@ class Child:
         self.process = subprocess.Popen(self.argv, start_new_session=True, preexec_fn=_die_with_parent)
         self.started_at = time.monotonic()
 
+    def signal_main(self, sig: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(sig)
+
     def signal_group(self, sig: int) -> None:
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -126,7 +131,9 @@ class Supervisor:
     def stop_all(self) -> None:
         typer.echo("stopping ...")
         for child in self.children:
-            child.signal_group(signal.SIGTERM)
+            # The main process only, as systemd does: a Celery pool child killed while it holds the
+            # pool's queue lock leaves the worker waiting for that lock at exit until it is killed.
+            child.signal_main(signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for child in self.children:
             if child.process is None:

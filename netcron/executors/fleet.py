@@ -9,11 +9,7 @@ reports progress and polls for cancellation, which it passes to the loop.
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import json
-import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -25,8 +21,9 @@ from django.conf import settings
 from django.db import transaction
 
 from netcron.jobs.choices import DeviceStatus
+from netcron.lib import concurrency
 from netcron.lib.concurrency import Cancelled, ItemTimeout, run_bounded
-from netcron.lib.hostkeys import MemoryHostKeyStore, endpoint
+from netcron.lib.hostkeys import FileHostKeyStore
 from netcron.lib.ssh import DeviceSpec
 
 
@@ -52,46 +49,14 @@ class Finished:
         return self.error is None
 
 
-class RunHostKeys(MemoryHostKeyStore):
-    """The worker's host key file (DATA_DIR/ssh_known_hosts.json) as one run sees it.
-
-    Loaded when the run starts; keys learned under trust-on-first-use are kept in memory and merged
-    into the file once at the end, under a file lock, with what other workers recorded meanwhile
-    (rewriting the whole file per new key would cost O(devices²) on a first run).
-    """
-
-    def __init__(self) -> None:
-        self.path = Path(settings.DATA_DIR) / "ssh_known_hosts.json"
-        super().__init__(_read_keys(self.path))
-        self.learned: dict[str, dict[str, str]] = {}
-
-    def record(self, host: str, port: int, key) -> None:
-        super().record(host, port, key)
-        with self._lock:
-            self.learned.setdefault(endpoint(host, port), {}).setdefault(key.algorithm, key.key_b64)
-
-    def save(self) -> None:
-        if not self.learned:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            current = _read_keys(self.path)
-            for where, keys in self.learned.items():
-                for algorithm, blob in keys.items():
-                    current.setdefault(where, {}).setdefault(algorithm, blob)  # never replace a recorded key
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".hostkeys-")
-            with os.fdopen(fd, "w") as fh:
-                json.dump(current, fh, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
-        self.learned = {}
+def known_hosts_path() -> Path:
+    """The SSH host key store of this machine's processes (workers, ``netcron hostkeys``, the API)."""
+    return Path(settings.DATA_DIR) / "ssh_known_hosts.json"
 
 
-def _read_keys(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
+def run_host_keys() -> FileHostKeyStore:
+    """The store as one run sees it: keys learned under trust-on-first-use are written once, by ``flush()``."""
+    return FileHostKeyStore(known_hosts_path(), deferred=True)
 
 
 def login_credential(ctx, device):
@@ -101,7 +66,7 @@ def login_credential(ctx, device):
 
 
 def device_spec(device, credential, *, connect_timeout: float, command_timeout: float,
-                host_keys: RunHostKeys) -> DeviceSpec:
+                host_keys: FileHostKeyStore) -> DeviceSpec:
     """A DeviceSpec for ``device``; secrets are decrypted here, on the executor thread."""
     if credential is None:
         raise ValueError("no credential: set one on the device or on the job template")
@@ -156,7 +121,7 @@ def run_fleet(ctx, targets: list[Target], work: Callable[[Target], Awaitable[Any
 
     def loop_thread() -> None:
         try:
-            asyncio.run(run_bounded(one, targets, limit=limit, cancel=cancel.is_set, poll_interval=0.1))
+            concurrency.run(run_bounded(one, targets, limit=limit, cancel=cancel.is_set, poll_interval=0.1))
         except BaseException as exc:  # surfaced on the executor thread below
             crash.append(exc)
         finally:

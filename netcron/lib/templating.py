@@ -96,8 +96,10 @@ def check_relative_path(path: str) -> str:
         raise RenderError("path must not contain NUL or backslashes")
     if any(ord(ch) < 32 for ch in path):
         raise RenderError("path must not contain control characters")
-    if path.startswith(("/", "~")):
-        raise RenderError("path must be relative to the repository (no leading / or ~)")
+    if path.startswith("~"):
+        raise RenderError("path must be relative to the repository (no leading ~)")
+    # A leading "/" can only come from an empty value (validate_path_template refuses a literal one),
+    # e.g. a device without a location; the result is always joined below, so it cannot escape.
     parts = [p for p in path.strip().split("/") if p.strip()]
     if not parts:
         raise RenderError("path is empty")

@@ -6,17 +6,15 @@ key is read from the credential's token secret at send time; it is never stored 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import smtplib
-import socket
 import time
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 
 from netcron.lib.webhook import WebhookUrlError, post_json
+from netcron.notifications.destinations import webhook_destinations
 from netcron.notifications.models import Channel, DeliveryStatus, NotificationDelivery
 
 logger = logging.getLogger(__name__)
@@ -82,27 +80,12 @@ def send_webhook(delivery: NotificationDelivery, defaults) -> tuple[bool, int, s
     key = delivery.credential.get_secret("token") if delivery.credential else ""
     if not key:
         raise DeliveryRefused("the webhook needs a credential with a token secret to sign the body")
-    if defaults.webhook_deny_private:
-        refuse_private(delivery.target)
     try:
         result = post_json(delivery.target, delivery.payload, key, timeout=defaults.webhook_timeout_seconds,
                            retries=defaults.notify_retries, backoff=BACKOFF_SECONDS, max_backoff=MAX_BACKOFF_SECONDS,
                            extra_headers={"X-Netcron-Event": str(delivery.payload.get("event", "")),
-                                          "X-Netcron-Delivery": str(delivery.pk)})
+                                          "X-Netcron-Delivery": str(delivery.pk)},
+                           destinations=webhook_destinations())
     except WebhookUrlError as exc:
         raise DeliveryRefused(f"webhook URL: {exc}") from None
     return result.ok, result.attempts, result.error
-
-
-def refuse_private(url: str) -> None:
-    """DeliveryRefused when the URL's host is or resolves to a private, loopback or link-local address."""
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        raise DeliveryRefused(f"webhook host {host!r} does not resolve") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global or address.is_multicast:
-            raise DeliveryRefused(f"webhook host {host!r} is a private address ({address}); "
-                                  "private ranges are denied in the system settings")

@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from netcron.lib.webhook import Delivery, post_json
+from netcron.lib.webhook import Delivery, Destinations, post_json
 from netcron.reachability.models import StateChange
 
 PARALLEL_DELIVERIES = 8
@@ -24,6 +24,7 @@ class Hook:
     backoff: float = 1.0
     budget: float = 60.0  # seconds for all deliveries of one run
     include_initial: bool = False  # notify first sightings (unknown -> x) too
+    destinations: Destinations | None = None  # checked on every attempt (notifications/destinations.py)
 
 
 def wanted(change: StateChange, hook: Hook) -> bool:
@@ -44,7 +45,7 @@ def deliver(changes: list[StateChange], hook: Hook) -> dict[str, int]:
         return post_json(hook.url, change.payload(), hook.key, timeout=min(hook.timeout, left),
                          retries=hook.retries, backoff=hook.backoff, deadline=left,
                          extra_headers={"X-Netcron-Event": "device.state_changed",
-                                        "X-Netcron-Delivery": str(change.pk)})
+                                        "X-Netcron-Delivery": str(change.pk)}, destinations=hook.destinations)
 
     with ThreadPoolExecutor(max_workers=min(PARALLEL_DELIVERIES, len(todo)),
                             thread_name_prefix="netcron-webhook") as pool:

@@ -69,17 +69,25 @@ def test_seed_placeholders_are_translated_but_jinja_is_left_alone():
 
 
 @pytest.mark.parametrize("path, expected", [
-    ("dc1/r1.cfg", "dc1/r1.cfg"), ("/r1.cfg".lstrip("/"), "r1.cfg"), ("dc1//r1.cfg", "dc1/r1.cfg"),
+    ("dc1/r1.cfg", "dc1/r1.cfg"), ("/r1.cfg", "r1.cfg"), ("//r1.cfg", "r1.cfg"), ("dc1//r1.cfg", "dc1/r1.cfg"),
     (" dc1 / r1.cfg", "dc1/r1.cfg"),
 ])
 def test_rendered_paths_are_normalised(path, expected):
     assert check_relative_path(path) == expected
 
 
-@pytest.mark.parametrize("path", ["../x", "a/./b", "/abs", "a/.git/config", "a\\b", "a\x00", "a\nb", ""])
+@pytest.mark.parametrize("path", ["../x", "a/./b", "/../abs", "~/x", "a/.git/config", "a\\b", "a\x00", "a\nb", ""])
 def test_rendered_paths_that_could_escape_are_refused(path):
     with pytest.raises(RenderError):
         check_relative_path(path)
+
+
+def test_the_default_path_of_a_device_without_a_location_is_the_repository_root():
+    from netcron.executors.backup.params import BackupParams
+
+    template = compile_template(BackupParams().backup_running_config_path, seed_style=True)
+    context = {**DEVICE, "location": {"name": "", "description": ""}}
+    assert check_relative_path(render(template, context)) == f"{DEVICE['device']['name']}.running.cfg"
 
 
 @pytest.mark.parametrize("source", [

@@ -166,6 +166,7 @@ def test_netcron_up_serves_runs_jobs_in_a_separate_worker_and_stops_cleanly_on_c
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == [], f"left behind: {[p.pid for p in alive]}"
     assert "stopped" in output.read_text()
+    assert "did not stop in time" not in output.read_text(), "every child stops on its own within the grace time"
 
 
 def test_a_malformed_setting_stops_start_up_with_one_line_naming_the_variable(tmp_path):

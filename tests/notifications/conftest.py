@@ -20,6 +20,12 @@ from tests.audit.conftest import (  # noqa: F401
 WEBHOOK_KEY = "canary-hook-key-5e1d"
 
 
+@pytest.fixture(autouse=True)
+def webhooks_to_loopback(settings):
+    """The test receivers listen on 127.0.0.1, which the default destination policy refuses."""
+    settings.NETCRON_WEBHOOK_ALLOW_LOCAL = True
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -24,6 +24,12 @@ LAB_PLATFORMS = ["cisco_ios", "juniper_junos", "arista_eos", "linux"]
 
 
 @pytest.fixture(autouse=True)
+def webhooks_to_loopback(settings):
+    """The test receivers listen on 127.0.0.1, which the default destination policy refuses."""
+    settings.NETCRON_WEBHOOK_ALLOW_LOCAL = True
+
+
+@pytest.fixture(autouse=True)
 def in_memory_broker():
     from netcron.celery import use_broker
 

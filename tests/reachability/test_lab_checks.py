@@ -151,3 +151,12 @@ def test_an_unresolvable_host_is_down_with_a_dns_reason(lab, lab_devices):
                   targets={"devices": [lab_devices[3].name]})
     result = results(run)[lab_devices[3].name]
     assert result.detail == "down" and "DNS" in result.message
+
+
+def test_ssh_checks_record_every_learned_host_key_in_the_known_hosts_file(lab, lab_devices, settings):
+    from netcron.lib.hostkeys import read_keys
+
+    run = run_job("reachability", {"checks": ["ssh"], "timeout_s": 3})
+    assert run.status == "completed", logs(run)
+    known = read_keys(settings.DATA_DIR / "ssh_known_hosts.json")
+    assert {f"[{d.host}]:{d.port}" for d in lab_devices} <= set(known)

@@ -5,32 +5,35 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from netcron.configs.repos import RepositoryError, local_path, remote, repository_row
-from netcron.executors.backup.fleet import (
+from netcron.executors.backup.normalize import command_for, normalise, volatile_re
+from netcron.executors.backup.params import BackupParams
+from netcron.executors.backup.record import previous_paths, record_results
+from netcron.executors.base import JobFailed
+from netcron.executors.defaults import with_system_defaults
+from netcron.executors.fleet import (
     Finished,
-    RunHostKeys,
     Target,
     device_spec,
     error_message,
     lock_devices,
     login_credential,
     run_fleet,
+    run_host_keys,
     tags_by_device,
     template_context,
 )
-from netcron.executors.backup.normalize import command_for, normalise, volatile_re
-from netcron.executors.backup.params import BackupParams
-from netcron.executors.backup.record import previous_paths, record_results
-from netcron.executors.base import JobFailed
 from netcron.jobs.choices import DeviceStatus, LogLevel
 from netcron.lib.concurrency import Cancelled
 from netcron.lib.gitstore import Change, GitStore, GitStoreError
+from netcron.lib.hostkeys import FileHostKeyStore
 from netcron.lib.ssh import connect
 from netcron.lib.templating import RenderError, check_relative_path, compile_template, render
 
 
 def execute(ctx, params: BackupParams) -> dict:
+    params = with_system_defaults(ctx, params)
     store, repository = _store(params)
-    host_keys = RunHostKeys()
+    host_keys = run_host_keys()
     plans = _plan(ctx, params, lock_devices(ctx, ctx.devices), host_keys)
     fetched: dict[int, tuple[Target, Finished]] = {}
 
@@ -48,7 +51,7 @@ def execute(ctx, params: BackupParams) -> dict:
         cancelled = run_fleet(ctx, plans, _fetcher(params), limit=params.parallel_tasks,
                               timeout=params.device_timeout, on_finished=on_finished)
     finally:
-        host_keys.save()
+        host_keys.flush()
     if cancelled:
         ctx.log(f"cancel requested: committing the {len(fetched)} device(s) fetched so far", LogLevel.WARNING)
     return _commit(ctx, params, store, repository, fetched)
@@ -71,7 +74,7 @@ def _store(params: BackupParams) -> tuple[GitStore, object]:
                                                                              credential)
 
 
-def _plan(ctx, params: BackupParams, devices: list, host_keys: RunHostKeys) -> list[Target]:
+def _plan(ctx, params: BackupParams, devices: list, host_keys: FileHostKeyStore) -> list[Target]:
     """Per device: login spec and (kind, command, path) to fetch; a device whose plan fails is reported."""
     templates = {kind: compile_template(params.path_template(kind), seed_style=True) for kind in params.kinds}
     tags = tags_by_device(devices)
@@ -146,6 +149,8 @@ def _commit(ctx, params: BackupParams, store: GitStore, repository, fetched: dic
     for problem in (result.sync_error, result.push_error):
         if problem:
             ctx.log(problem, LogLevel.ERROR)
+    if result.worktree_error:
+        ctx.log(result.worktree_error, LogLevel.WARNING)
     summary = record_results(ctx, params, repository, result, fetched)
     if result.commit:
         ctx.log(f"committed {result.commit[:10]}: {summary['changed']} changed, {summary['unchanged']} unchanged")

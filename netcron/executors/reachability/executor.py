@@ -6,24 +6,23 @@ history and events, reports device results and progress, and forwards a cancel r
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import threading
 import time
 from collections import Counter
 
 from django.apps import apps
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from netcron.executors.base import JobFailed
+from netcron.executors.fleet import run_host_keys
 from netcron.executors.reachability.checks import Finding, Probe, Target
 from netcron.executors.reachability.evaluate import device_state
 from netcron.executors.reachability.params import ReachabilityParams, WebhookParams
 from netcron.inventory.models import Credential
-from netcron.lib import ping
-from netcron.lib.hostkeys import FileHostKeyStore
+from netcron.lib import concurrency, ping
+from netcron.notifications.destinations import webhook_destinations
 from netcron.reachability.notify import Hook, deliver
 from netcron.reachability.recording import Observation, record
 
@@ -38,8 +37,7 @@ def execute(ctx, params: ReachabilityParams) -> dict:
     run = getattr(ctx, "run", None)
     override = run.credential if run is not None and run.credential_id else None
     targets = [_target(d, override or d.credential) for d in ctx.devices]
-    host_keys = FileHostKeyStore(settings.DATA_DIR / "ssh_known_hosts.json") if {"ssh", "netconf"} & set(checks) \
-        else None
+    host_keys = run_host_keys() if {"ssh", "netconf"} & set(checks) else None
     findings: queue.SimpleQueue[Finding] = queue.SimpleQueue()
     stop = threading.Event()
     probe = Probe(params, checks, ping_mode=ping_mode, host_keys=host_keys, emit=findings.put,
@@ -48,7 +46,7 @@ def execute(ctx, params: ReachabilityParams) -> dict:
 
     def work() -> None:
         try:
-            asyncio.run(probe.run(targets))
+            concurrency.run(probe.run(targets))
         except BaseException as e:  # handed to the recording thread, which reports it
             failure.append(e)
 
@@ -71,6 +69,8 @@ def execute(ctx, params: ReachabilityParams) -> dict:
         if not alive and not batch:
             break
     worker.join()
+    if host_keys is not None:
+        host_keys.flush()  # keys learned under trust-on-first-use: one write per run, not one per device
     if failure:
         raise JobFailed(f"checks crashed: {type(failure[0]).__name__}: {failure[0]}") from failure[0]
     if probe.ping_error:
@@ -126,7 +126,7 @@ def _hook(ctx, webhook: WebhookParams | None) -> Hook | None:
         ctx.log(f"webhook: credential {webhook.credential_id} {why}; state changes will not be notified", "error")
         return None
     return Hook(webhook.url, key, timeout=webhook.timeout_s, retries=webhook.retries, backoff=webhook.backoff_s,
-                budget=webhook.budget_s, include_initial=webhook.include_initial)
+                budget=webhook.budget_s, include_initial=webhook.include_initial, destinations=webhook_destinations())
 
 
 def _target(device, credential: Credential | None) -> Target:

@@ -5,7 +5,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from netcron.executors.base import Params
-from netcron.lib.webhook import WebhookUrlError, validate_url
+from netcron.lib.webhook import WebhookUrlError
+from netcron.notifications.destinations import checked_webhook_url
 
 CHECKS = ("ping", "tcp", "snmp", "ssh", "netconf")
 Check = Literal["ping", "tcp", "snmp", "ssh", "netconf"]
@@ -32,7 +33,8 @@ class WebhookParams(Params):
     @classmethod
     def http_url(cls, value: str) -> str:
         try:
-            return validate_url(value)
+            # Literal addresses and localhost here; names are checked against their addresses when sending.
+            return checked_webhook_url(value, resolve_names=False)
         except WebhookUrlError as e:
             raise ValueError(str(e)) from None
 

@@ -7,19 +7,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from netcron.configs.repos import RepositoryError, local_path
-from netcron.executors.backup.fleet import (
+from netcron.executors.base import JobFailed
+from netcron.executors.defaults import with_system_defaults
+from netcron.executors.fleet import (
     Finished,
-    RunHostKeys,
     Target,
     device_spec,
     error_message,
     lock_devices,
     login_credential,
     run_fleet,
+    run_host_keys,
     tags_by_device,
     template_context,
 )
-from netcron.executors.base import JobFailed
 from netcron.executors.run_commands.output import Parser, entry, shrink
 from netcron.executors.run_commands.params import RunCommandsParams
 from netcron.jobs.choices import DeviceStatus
@@ -29,6 +30,7 @@ from netcron.lib.templating import RenderError, compile_template, render
 
 
 def execute(ctx, params: RunCommandsParams) -> dict:
+    params = with_system_defaults(ctx, params)
     renderers = _renderers(params)
     tags = tags_by_device(ctx.devices)
     devices = ctx.devices if params.dry_run else lock_devices(ctx, ctx.devices)
@@ -99,7 +101,7 @@ def _dry_run(ctx, planned: list) -> dict:
 
 
 def _run(ctx, params: RunCommandsParams, planned: list) -> dict:
-    targets, host_keys = [], RunHostKeys()
+    targets, host_keys = [], run_host_keys()
     for device, commands in planned:
         try:
             spec = device_spec(device, login_credential(ctx, device), connect_timeout=params.connect_timeout,
@@ -134,7 +136,7 @@ def _run(ctx, params: RunCommandsParams, planned: list) -> dict:
         run_fleet(ctx, targets, _worker(params), limit=params.parallel_tasks, timeout=params.device_timeout,
                   on_finished=on_finished)
     finally:
-        host_keys.save()
+        host_keys.flush()
     return {"devices": len(planned), **counts, "config_mode": params.config_mode}
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from netcron.executors.base import JobFailed
 from netcron.executors.scan_prefixes.params import ScanParams
 from netcron.executors.scan_prefixes.targets import TooMany, expand, inventory_prefixes
-from netcron.lib import dns, ping
+from netcron.lib import concurrency, dns, ping
 from netcron.lib.concurrency import run_bounded
 from netcron.lib.tcp import tcp_check
 from netcron.reachability.discovery import Action, Seen, record_scan
@@ -93,7 +93,7 @@ def execute(ctx, params: ScanParams) -> dict:
 
     def work() -> None:
         try:
-            asyncio.run(sweep.run())
+            concurrency.run(sweep.run())
         except BaseException as e:  # reported by this thread below
             failure.append(e)
 

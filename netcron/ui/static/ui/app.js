@@ -113,6 +113,14 @@
     chart(root);
   }
 
+  // Polls marked data-poll-when-visible skip while the tab is hidden. Not an hx-trigger filter
+  // ("[document.visibilityState ...]"): htmx evaluates those with Function(), which the CSP forbids.
+  document.addEventListener("htmx:confirm", function (event) {
+    if (document.visibilityState === "hidden" && event.detail.elt.hasAttribute("data-poll-when-visible")) {
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var list = document.getElementById("log-lines");
     if (list) list.scrollTop = list.scrollHeight;
