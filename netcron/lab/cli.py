@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-from netcron.lib import concurrency
-
 from .control import ControlServer, socket_path
 from .keys import LabHostKeys
 from .lab import Lab
@@ -157,7 +155,7 @@ def run_lab(
     workers = (os.cpu_count() or 1) if workers == 0 else workers
     workers = max(1, min(workers, len(devices) or 1))
     if workers == 1:
-        concurrency.run(serve(Lab(devices, data_dir), duration=duration, control=socket_path(data_dir)))
+        asyncio.run(serve(Lab(devices, data_dir), duration=duration, control=socket_path(data_dir)))
         return
     _run_workers(devices, Path(data_dir), duration, workers)
 
@@ -165,7 +163,7 @@ def run_lab(
 def _worker_main(devices: list[LabDeviceSpec], data_dir: Path, duration: float | None, conn, index: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
     try:
-        concurrency.run(serve(Lab(devices, data_dir), duration=duration, ready=lambda: conn.send("READY"),
+        asyncio.run(serve(Lab(devices, data_dir), duration=duration, ready=lambda: conn.send("READY"),
                           control=socket_path(data_dir, index)))
     except Exception as e:  # reported to the parent, which exits non-zero
         with contextlib.suppress(Exception):
