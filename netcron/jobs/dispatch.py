@@ -6,8 +6,8 @@ import logging
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, Value, When
-from django.db.models.functions import Cast, Concat
+from django.db.models import Case, CharField, DateTimeField, ExpressionWrapper, F, Value, When
+from django.db.models.functions import Cast, Concat, Now
 from django.utils import timezone
 
 from netcron import audit
@@ -216,7 +216,9 @@ def missing_messages(runs: list[JobRun], now, republish_after_seconds: int) -> l
 
 def fail_lost(now, lease_seconds: int) -> int:
     """Fail (and retry, if allowed) running runs whose heartbeat is older than the lease."""
-    lost_before = now - timedelta(seconds=lease_seconds)
+    # Heartbeats are written with the database's clock, so they are compared with it too: a scheduler
+    # (or worker) whose clock is off never fails healthy runs, nor keeps lost ones alive.
+    lost_before = ExpressionWrapper(Now() - timedelta(seconds=lease_seconds), output_field=DateTimeField())
     lost = 0
     for run in JobRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=lost_before).select_related(
         "template"

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.timezone import now
 
@@ -238,7 +239,7 @@ class JobRun(models.Model):
         """Claim the run for a worker; False means another delivery already took it."""
         now = timezone.now()
         claimed = JobRun.objects.filter(pk=self.pk, status=RunStatus.PENDING).update(
-            status=RunStatus.RUNNING, executed_by=worker, celery_task_id=task_id, started_at=now, heartbeat_at=now
+            status=RunStatus.RUNNING, executed_by=worker, celery_task_id=task_id, started_at=now, heartbeat_at=Now()
         )
         if claimed:
             self.status, self.executed_by, self.started_at, self.heartbeat_at = (
@@ -266,7 +267,7 @@ class JobRun(models.Model):
 
     def beat(self, done: int | None = None, total: int | None = None) -> None:
         """Heartbeat (and progress) of a running run; never resurrects a finished one."""
-        values: dict = {"heartbeat_at": timezone.now()}
+        values: dict = {"heartbeat_at": Now()}  # the database's clock: the reaper compares with it, not ours
         if done is not None:
             values["progress_done"] = done
         if total is not None:

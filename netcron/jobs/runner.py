@@ -177,6 +177,10 @@ def devices_for(run: JobRun) -> list[Device]:
     return devices
 
 
+# The heartbeat is the database's clock (see dispatch.fail_lost); SQLite stores datetimes as UTC text.
+DATABASE_NOW = {"postgresql": "STATEMENT_TIMESTAMP()", "sqlite": "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'now')"}
+
+
 def claim(run_id: int, worker: str, task_id: str = "") -> tuple[str, JobRun | None]:
     """pending -> running; returns ("claimed", run), ("duplicate", run), ("deferred", run) or ("missing", None).
 
@@ -187,10 +191,11 @@ def claim(run_id: int, worker: str, task_id: str = "") -> tuple[str, JobRun | No
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     runs, templates = JobRun._meta.db_table, JobTemplate._meta.db_table  # only names from model metadata
     sql = (f"UPDATE {runs} SET status = %s, executed_by = %s, celery_task_id = %s, started_at = %s, "  # noqa: S608
-           f"heartbeat_at = %s WHERE id = %s AND status = %s AND NOT EXISTS (SELECT 1 FROM {templates} t "
+           f"heartbeat_at = {DATABASE_NOW[connection.vendor]} "
+           f"WHERE id = %s AND status = %s AND NOT EXISTS (SELECT 1 FROM {templates} t "
            f"WHERE t.id = {runs}.template_id AND t.max_concurrent_runs > 0) RETURNING *")
     with transaction.atomic():
-        claimed = list(JobRun.objects.raw(sql, [RunStatus.RUNNING, worker, task_id, now, now, run_id,
+        claimed = list(JobRun.objects.raw(sql, [RunStatus.RUNNING, worker, task_id, now, run_id,
                                                 RunStatus.PENDING]))
         if claimed:
             claimed[0].log(f"started on {worker}")

@@ -474,9 +474,6 @@ def test_it_lets_each_misfire_policy_decide_once_when_the_schedulers_clock_jumps
     assert schedule.next_fire_at <= timezone.now() + timedelta(minutes=1)
 
 
-@pytest.mark.xfail(strict=True, reason="dispatch.reap compares the worker's heartbeat_at (worker clock) with the "
-                                       "reaping scheduler's own clock: a scheduler clock one hour ahead fails "
-                                       "every healthy running run as 'lost worker' and retries it")
 def test_it_does_not_fail_a_healthy_run_when_the_schedulers_clock_jumps_forward(stack):
     template = JobTemplate.objects.create(name="slow", job_type="sleep", params={"seconds": 3, "steps": 6},
                                           max_retries=1)
