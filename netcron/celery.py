@@ -8,9 +8,10 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from netcron.conf import ALL_QUEUES
-from netcron.lib import fsbroker
+from netcron.lib import fsbroker, redisbroker
 
 fsbroker.register()  # the embedded, serverless broker: netcron-fs:///path
+redisbroker.register()  # kombu's Redis transport with a fix for losing Redis under a running task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netcron.settings")
 

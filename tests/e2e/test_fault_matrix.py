@@ -239,11 +239,6 @@ def test_it_runs_every_slot_of_a_30_second_redis_outage_once_after_redis_returns
     assert all(run.started_at >= back_at for run in during)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kombu 5.7.0 redis transport: when the connection drops while a task is unacked, Channel.close() -> "
-    "QoS.restore_unacked_once() -> Channel._connparams() dereferences connection.client, which is None; "
-    "the AttributeError is not a connection error, so Celery reports 'Unrecoverable error' and the worker "
-    "process exits once its running task is done (every time with the default concurrency of 2)"))
 def test_a_worker_keeps_running_when_redis_goes_away_under_a_run(tmp_path, private_redis):
     if connection.vendor != "postgresql":
         pytest.skip("Redis is the PostgreSQL deployment's broker; embedded mode (SQLite) has no Redis to stop")
