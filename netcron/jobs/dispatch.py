@@ -224,7 +224,9 @@ def fail_lost(now, lease_seconds: int) -> int:
         "template"
     )[:500]:
         error = f"lost worker {run.executed_by or '?'}: no heartbeat since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
-        if JobRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, heartbeat_at=run.heartbeat_at).update(
+        # Still running and still stale, checked in the same statement (not heartbeat_at == the value read:
+        # SQLite keeps the database clock's text with millisecond precision, so equality would never match).
+        if JobRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, heartbeat_at__lt=lost_before).update(
             status=RunStatus.FAILED, finished_at=now, error=error
         ):
             lost += 1

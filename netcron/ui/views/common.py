@@ -6,15 +6,16 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, render, resolve_url
 
 from netcron.api.auth import INVENTORY_READ, INVENTORY_WRITE, JOBS_READ, JOBS_WRITE
 
-__all__ = ["INVENTORY_READ", "INVENTORY_WRITE", "JOBS_READ", "JOBS_WRITE", "login_only", "needs", "visible_or_404",
-           "writable_or_404"]
+__all__ = ["INVENTORY_READ", "INVENTORY_WRITE", "JOBS_READ", "JOBS_WRITE", "delete_with_confirmation", "login_only",
+           "needs", "visible_or_404", "writable_or_404"]
 
 
 def needs(perm: str | None) -> Callable:
@@ -64,3 +65,16 @@ def can_write(user, obj=None) -> bool:
     if not user.has_perm(JOBS_WRITE):
         return False
     return obj is None or obj.is_global or user.is_superuser or obj.owner_id == user.pk
+
+
+def delete_with_confirmation(request: HttpRequest, obj, *, kind: str, done_url: str, cancel_url: str,
+                             consequence: str, kept: str = "") -> HttpResponse:
+    """GET: the confirmation page saying what deleting `obj` means; POST: delete it (audited) and go to `done_url`."""
+    if request.method == "POST":
+        name = obj.name
+        obj.delete()
+        messages.success(request, f"{kind[:1].upper()}{kind[1:]} “{name}” deleted{'; ' + kept if kept else ''}.")
+        return redirect(done_url)
+    return render(request, "ui/confirm_delete.html", {
+        "object": obj, "kind": kind, "cancel_url": cancel_url, "consequence": consequence})
+

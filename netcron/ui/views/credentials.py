@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from netcron.inventory.models import Credential
 from netcron.ui.forms.inventory import SECRET_LABELS, CredentialForm
-from netcron.ui.views.common import INVENTORY_READ, INVENTORY_WRITE, needs
+from netcron.ui.views.common import INVENTORY_READ, INVENTORY_WRITE, delete_with_confirmation, needs
 
 
 @needs(INVENTORY_READ)
@@ -56,13 +56,7 @@ def credential_edit(request, pk: int):
 @needs(INVENTORY_WRITE)
 def credential_delete(request, pk: int):
     credential = get_object_or_404(Credential, pk=pk)
-    if request.method == "POST":
-        name = credential.name
-        credential.delete()
-        messages.success(request, f"Credential “{name}” deleted.")
-        return redirect("ui:credential-list")
-    return render(request, "ui/confirm_delete.html", {
-        "object": credential, "kind": "credential", "cancel_url": reverse("ui:credential-list"),
-        "consequence": f"{credential.devices.count()} device(s) use it and will have no credential; templates and "
-                       "schedules that override with it fall back to each device's own.",
-    })
+    return delete_with_confirmation(
+        request, credential, kind="credential", done_url="ui:credential-list", cancel_url=reverse("ui:credential-list"),
+        consequence=f"{credential.devices.count()} device(s) use it and will have no credential; templates and "
+                    "schedules that override with it fall back to each device's own.")

@@ -13,7 +13,7 @@ from netcron.inventory.models import PLATFORM_CHOICES, Device, DeviceRuntimeStat
 from netcron.jobs.models import DeviceResult, JobRun
 from netcron.ui.forms.inventory import DeviceForm
 from netcron.ui.views import configs
-from netcron.ui.views.common import INVENTORY_READ, INVENTORY_WRITE, JOBS_READ, needs
+from netcron.ui.views.common import INVENTORY_READ, INVENTORY_WRITE, JOBS_READ, delete_with_confirmation, needs
 
 PAGE_SIZE = 100
 STATES = [s for s, _ in DeviceRuntimeStatus.STATES]
@@ -103,12 +103,8 @@ def device_edit(request, pk: int):
 @needs(INVENTORY_WRITE)
 def device_delete(request, pk: int):
     device = get_object_or_404(Device, pk=pk)
-    if request.method == "POST":
-        name = device.name
-        device.delete()
-        messages.success(request, f"Device “{name}” deleted; past run results and backed-up configs are kept.")
-        return redirect("ui:device-list")
-    return render(request, "ui/confirm_delete.html", {
-        "object": device, "kind": "device", "cancel_url": reverse("ui:device-detail", args=[device.pk]),
-        "consequence": "Jobs stop targeting it. Past run results and its backed-up configs in git are kept.",
-    })
+    return delete_with_confirmation(
+        request, device, kind="device", done_url="ui:device-list",
+        kept="past run results and backed-up configs are kept",
+        cancel_url=reverse("ui:device-detail", args=[device.pk]),
+        consequence="Jobs stop targeting it. Past run results and its backed-up configs in git are kept.")

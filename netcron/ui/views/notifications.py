@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from netcron.jobs.models import JobRun
 from netcron.notifications.models import NotificationDelivery, NotificationRule
 from netcron.ui.forms.notifications import RuleForm
-from netcron.ui.views.common import JOBS_READ, JOBS_WRITE, can_write, needs
+from netcron.ui.views.common import JOBS_READ, JOBS_WRITE, can_write, delete_with_confirmation, needs
 
 RECENT_DELIVERIES = 25
 
@@ -99,12 +99,7 @@ def rule_toggle(request, pk: int):
 @needs(JOBS_WRITE)
 def rule_delete(request, pk: int):
     rule = writable_rule(request.user, pk)
-    if request.method == "POST":
-        name = rule.name
-        rule.delete()
-        messages.success(request, f"Notification rule “{name}” deleted; its past deliveries are kept.")
-        return redirect("ui:notification-list")
-    return render(request, "ui/confirm_delete.html", {
-        "object": rule, "kind": "notification rule", "cancel_url": reverse("ui:notification-list"),
-        "consequence": "Nothing more is sent for it; past deliveries stay on their runs.",
-    })
+    return delete_with_confirmation(
+        request, rule, kind="notification rule", done_url="ui:notification-list", kept="its past deliveries are kept",
+        cancel_url=reverse("ui:notification-list"),
+        consequence="Nothing more is sent for it; past deliveries stay on their runs.")

@@ -22,7 +22,15 @@ from netcron.jobs.models import JobSchedule
 from netcron.lib.cron import Timing, describe_offset, dst_transition_between
 from netcron.system.models import current as current_settings
 from netcron.ui.forms.schedules import ScheduleForm, TimingForm
-from netcron.ui.views.common import JOBS_READ, JOBS_WRITE, can_write, needs, visible_or_404, writable_or_404
+from netcron.ui.views.common import (
+    JOBS_READ,
+    JOBS_WRITE,
+    can_write,
+    delete_with_confirmation,
+    needs,
+    visible_or_404,
+    writable_or_404,
+)
 
 PAGE_SIZE = 50
 PREVIEW_COUNT = 10
@@ -134,15 +142,9 @@ def schedule_toggle(request, pk: int):
 @needs(JOBS_WRITE)
 def schedule_delete(request, pk: int):
     schedule = writable_or_404(schedules_of(request.user), request.user, pk)
-    if request.method == "POST":
-        name = schedule.name
-        schedule.delete()
-        messages.success(request, f"Schedule “{name}” deleted; its runs are kept.")
-        return redirect("ui:schedule-list")
-    return render(request, "ui/confirm_delete.html", {
-        "object": schedule, "kind": "schedule", "cancel_url": reverse("ui:schedule-detail", args=[schedule.pk]),
-        "consequence": "Past runs are kept.",
-    })
+    return delete_with_confirmation(
+        request, schedule, kind="schedule", done_url="ui:schedule-list", kept="its runs are kept",
+        cancel_url=reverse("ui:schedule-detail", args=[schedule.pk]), consequence="Past runs are kept.")
 
 
 @require_POST

@@ -18,7 +18,15 @@ from netcron.jobs.models import JobRun, JobTemplate
 from netcron.jobs.targets import TARGET_KEYS, resolve_targets
 from netcron.ui.forms.params import ParamsForm
 from netcron.ui.forms.templates import TemplateForm
-from netcron.ui.views.common import JOBS_READ, JOBS_WRITE, can_write, needs, visible_or_404, writable_or_404
+from netcron.ui.views.common import (
+    JOBS_READ,
+    JOBS_WRITE,
+    can_write,
+    delete_with_confirmation,
+    needs,
+    visible_or_404,
+    writable_or_404,
+)
 
 PAGE_SIZE = 50
 
@@ -108,15 +116,10 @@ def described_targets(targets: dict) -> list[tuple[str, list[str]]]:
 @needs(JOBS_WRITE)
 def template_delete(request, pk: int):
     template = writable_or_404(JobTemplate.objects.all(), request.user, pk)
-    if request.method == "POST":
-        name = template.name
-        template.delete()
-        messages.success(request, f"Template “{name}” deleted; its runs are kept.")
-        return redirect("ui:template-list")
-    return render(request, "ui/confirm_delete.html", {
-        "object": template, "kind": "template", "cancel_url": reverse("ui:template-detail", args=[template.pk]),
-        "consequence": f"Its {template.schedules.count()} schedule(s) are deleted too; past runs are kept.",
-    })
+    return delete_with_confirmation(
+        request, template, kind="template", done_url="ui:template-list", kept="its runs are kept",
+        cancel_url=reverse("ui:template-detail", args=[template.pk]),
+        consequence=f"Its {template.schedules.count()} schedule(s) are deleted too; past runs are kept.")
 
 
 @require_POST
