@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
+from netcron.lib.ssh.wire import drop_ignore_packets, quiet_packet_log
+
 from .faults import active_latency
 from .netconf import NetconfHandler
 
@@ -34,34 +36,21 @@ MAC_ALGS = ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512-etm
 COMPRESSION_ALGS = ("none",)
 
 
-_ASYNCSSH_LOG = logging.getLogger("asyncssh")
-
-
 def _like_a_device(conn: asyncssh.SSHServerConnection) -> None:
-    """Make an asyncssh server connection send what a device's SSH server sends.
+    """Make an asyncssh server connection send what a device's SSH server sends, at a device's cost.
 
-    asyncssh precedes every packet after key exchange with an SSH_MSG_IGNORE (traffic-analysis
-    hardening); the SSH servers of IOS, NX-OS, EOS, Junos and RouterOS (and OpenSSH) do not, so a client
-    of the lab would decrypt and discard ~10 extra packets per session that it never sees from a real
-    device. asyncssh sends them through the connection's own ``send_packet``, so an instance attribute
-    that drops them is enough. Packet log lines (DEBUG) are skipped too while nobody listens for them.
+    No SSH_MSG_IGNORE before every packet (devices and OpenSSH do not send them: see
+    netcron.lib.ssh.wire), no packet log lines while nobody listens, and no per-login rebuild of the
+    connection options: asyncssh re-reads its server config for the user at the start of
+    authentication, in a worker thread; the lab has no config to read, so that is skipped.
     """
-    send_packet = conn.send_packet
-
-    def send_packet_no_ignore(pkttype: int, *args: bytes, handler=None) -> None:
-        if pkttype != _MSG_IGNORE:
-            send_packet(pkttype, *args, handler=handler)
-
-    conn.send_packet = send_packet_no_ignore  # type: ignore[method-assign]
-    if not _ASYNCSSH_LOG.isEnabledFor(logging.DEBUG):
-        conn.log_sent_packet = conn.log_received_packet = _skip_packet_log  # type: ignore[method-assign]
+    drop_ignore_packets(conn)
+    quiet_packet_log(conn)
+    conn.reload_config = _no_config_to_reload  # type: ignore[method-assign]
 
 
-def _skip_packet_log(*args, **kwargs) -> None:
+async def _no_config_to_reload() -> None:
     pass
-
-
-_MSG_IGNORE = 2  # RFC 4253 11.2
 
 
 class _DeviceServer(asyncssh.SSHServer):

@@ -14,8 +14,8 @@ from netcron.lab import generate
 from netcron.lab.testing import driver_spec, free_port, running_lab
 from netcron.lib.concurrency import run, run_bounded
 from netcron.lib.ssh import SshSession, connect, get_platform
-from netcron.lib.ssh.session import _skip_packet_log
 from netcron.lib.ssh.transport import GATHERING
+from netcron.lib.ssh.wire import skip_packet_log as _skip_packet_log
 
 BASE = "127.0.6.101"
 
@@ -29,25 +29,84 @@ def lab(tmp_path_factory):
         yield lab
 
 
-def test_an_ignore_packet_and_the_packet_it_covers_leave_in_one_socket_write(lab):
+def test_packets_written_in_one_loop_turn_leave_in_one_socket_write(lab):
     d = lab.specs[0]
 
-    async def writes_for_one_command():
-        async with connect(driver_spec(d)) as s:
-            gathering = s._conn._transport
-            socket_transport = gathering._transport
-            writes = []
-            original = socket_transport.write
-            socket_transport.write = lambda data: (writes.append(data), original(data))
-            out = await s.send_command("show version")
-            return writes, out
+    async def writes_when_closing():
+        s = await connect(driver_spec(d))
+        gathering = s._conn._transport
+        socket_transport = gathering._transport
+        writes = []
+        original = socket_transport.write
+        socket_transport.write = lambda data: (writes.append(data), original(data))
+        assert "Cisco IOS XE Software" in await s.send_command("show version")
+        await s.close()
+        return writes
 
-    writes, out = asyncio.run(writes_for_one_command())
-    assert "Cisco IOS XE Software" in out
-    # Every write holds whole AES-GCM packets (clear 4-byte length, body, 16-byte tag): at least an
-    # SSH_MSG_IGNORE and the packet it covers (the command; later a window adjust).
-    assert writes and all(len(packets(w)) >= 2 for w in writes), [packets(w) for w in writes]
-    assert packets(writes[0])[0] == 16  # the IGNORE: the smallest packet there is
+    writes = asyncio.run(writes_when_closing())
+    # Every write holds whole AES-GCM packets (clear 4-byte length, body, 16-byte tag); the close writes
+    # CHANNEL_CLOSE and DISCONNECT in the same turn: they leave together.
+    assert writes and all(packets(w) for w in writes)
+    assert len(packets(writes[-1])) >= 2, [packets(w) for w in writes]
+
+
+def sent_packets(monkeypatch) -> list[tuple[int, bytes]]:
+    """Every packet the driver's connections send from now on: (type, payload)."""
+    from netcron.lib.ssh import session
+
+    sent: list[tuple[int, bytes]] = []
+
+    def record(handler):
+        handler.log_sent_packet = lambda pkttype, pktid, payload, note="": sent.append((pkttype, payload))
+
+    monkeypatch.setattr(session, "quiet_packet_log", record)
+    return sent
+
+
+def test_the_client_sends_no_ssh_msg_ignore_packets_with_aead_ciphers(lab, monkeypatch):
+    sent = sent_packets(monkeypatch)
+
+    async def backup():
+        async with connect(driver_spec(lab.specs[0])) as s:
+            assert s._conn.get_extra_info("send_cipher") == "aes128-gcm@openssh.com"
+            return await s.send_command("show running-config")
+
+    assert "hostname" in asyncio.run(backup())
+    types = [t for t, _ in sent]
+    assert 94 in types and 2 not in types, types  # CHANNEL_DATA sent, no IGNORE
+
+
+def test_a_cbc_cipher_keeps_the_ignore_packets_that_protect_it(lab):
+    from netcron.lib.ssh.wire import MSG_IGNORE, drop_ignore_packets
+
+    class Conn:
+        def __init__(self, cipher):
+            self.cipher, self.sent = cipher, []
+
+        def send_packet(self, pkttype, *args, handler=None):
+            self.sent.append(pkttype)
+
+        def get_extra_info(self, name, default=None):
+            return self.cipher if name == "send_cipher" else default
+
+    gcm, cbc = Conn("aes128-gcm@openssh.com"), Conn("aes128-cbc")
+    for conn in (gcm, cbc):
+        drop_ignore_packets(conn)
+        conn.send_packet(MSG_IGNORE, b"")
+        conn.send_packet(94, b"data")
+    assert gcm.sent == [94] and cbc.sent == [MSG_IGNORE, 94]
+
+
+def test_login_sends_the_password_at_once_without_a_none_auth_probe(lab, monkeypatch):
+    sent = sent_packets(monkeypatch)
+
+    async def login():
+        async with connect(driver_spec(lab.specs[0])) as s:
+            return s.prompt
+
+    assert asyncio.run(login()).endswith("#")
+    auth_requests = [payload for t, payload in sent if t == 50]  # SSH_MSG_USERAUTH_REQUEST
+    assert len(auth_requests) == 1 and b"password" in auth_requests[0] and b"none" not in auth_requests[0]
 
 
 def packets(write: bytes) -> list[int]:

@@ -274,8 +274,13 @@ def test_device_offering_only_keyboard_interactive_still_logs_in(tmp_path):
         )
         try:
             async with connect(driver_spec(d)) as s:
-                return await s.send_command("show version")
+                output = await s.send_command("show version")
+            with pytest.raises(AuthFailed):
+                await connect(driver_spec(d, password="wrong"))
+            return output
         finally:
             acceptor.close()
 
     assert "Cisco IOS XE Software" in run(go())
+    # The refused password went through keyboard-interactive once, not again.
+    assert (state.logins, state.auth_failures) == (1, 1)
