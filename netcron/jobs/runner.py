@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -66,7 +67,9 @@ class Context:
         self._cancelled = run.cancel_requested
         self._cancel_checked_at = time.monotonic()
         self._lock = threading.Lock()
-        self._last_progress_at = 0.0
+        # The claim has just written the heartbeat: progress is first written half a second from now
+        # (a run that is over by then never writes any; finish() writes the final value).
+        self._last_progress_at = time.monotonic()
         self._progress: tuple[int, int | None] | None = None  # the latest reported (done, total)
         self._progress_written = True
         self.locked_devices = False
@@ -184,22 +187,33 @@ DATABASE_NOW = {"postgresql": "STATEMENT_TIMESTAMP()", "sqlite": "STRFTIME('%%Y-
 def claim(run_id: int, worker: str, task_id: str = "") -> tuple[str, JobRun | None]:
     """pending -> running; returns ("claimed", run), ("duplicate", run), ("deferred", run) or ("missing", None).
 
-    The common case is one transaction (one commit): a conditional UPDATE that also returns the row,
-    and the "started on" log line. A run whose template has a concurrency cap takes the model's
-    locking claim instead.
+    The common case is one commit: a conditional UPDATE that also returns the row, with the "started on"
+    log line (on PostgreSQL both in one statement, a data-modifying WITH: one round trip). A run whose
+    template has a concurrency cap takes the model's locking claim instead.
     """
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    runs, templates = JobRun._meta.db_table, JobTemplate._meta.db_table  # only names from model metadata
-    sql = (f"UPDATE {runs} SET status = %s, executed_by = %s, celery_task_id = %s, started_at = %s, "  # noqa: S608
-           f"heartbeat_at = {DATABASE_NOW[connection.vendor]} "
-           f"WHERE id = %s AND status = %s AND NOT EXISTS (SELECT 1 FROM {templates} t "
-           f"WHERE t.id = {runs}.template_id AND t.max_concurrent_runs > 0) RETURNING *")
-    with transaction.atomic():
-        claimed = list(JobRun.objects.raw(sql, [RunStatus.RUNNING, worker, task_id, now, run_id,
-                                                RunStatus.PENDING]))
-        if claimed:
-            claimed[0].log(f"started on {worker}")
-            return "claimed", claimed[0]
+    runs, templates, logs = JobRun._meta.db_table, JobTemplate._meta.db_table, RunLog._meta.db_table
+    message = f"started on {worker}"[:4000]
+    # Only names from model metadata go into the SQL; values are parameters.
+    update = (f"UPDATE {runs} SET status = %s, executed_by = %s, celery_task_id = %s, started_at = %s, "  # noqa: S608
+              f"heartbeat_at = {DATABASE_NOW[connection.vendor]} "
+              f"WHERE id = %s AND status = %s AND NOT EXISTS (SELECT 1 FROM {templates} t "
+              f"WHERE t.id = {runs}.template_id AND t.max_concurrent_runs > 0) RETURNING *")
+    params = [RunStatus.RUNNING, worker, task_id, now, run_id, RunStatus.PENDING]
+    if connection.vendor == "postgresql":
+        sql = (f"WITH claimed AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
+               f"SELECT id, %s, %s, %s FROM claimed) SELECT {_run_columns()} FROM claimed")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, now, LogLevel.INFO, message])
+            row = cursor.fetchone()
+        if row is not None:
+            return "claimed", _run_from_row(row)
+    else:
+        with transaction.atomic():
+            claimed = list(JobRun.objects.raw(update, params))
+            if claimed:
+                claimed[0].log(message)
+                return "claimed", claimed[0]
     run = JobRun.objects.select_related("template").filter(pk=run_id).first()
     if run is None:
         return "missing", None
@@ -207,8 +221,25 @@ def claim(run_id: int, worker: str, task_id: str = "") -> tuple[str, JobRun | No
         return "duplicate", run
     outcome = run.claim(worker, task_id)  # capped template: counts running runs under its row lock
     if outcome == "claimed":
-        run.log(f"started on {worker}")
+        run.log(message)
     return outcome, run
+
+
+def _run_columns() -> str:
+    return ", ".join(connection.ops.quote_name(f.column) for f in JobRun._meta.concrete_fields)
+
+
+def _run_from_row(row: tuple) -> JobRun:
+    """A JobRun from a row of _run_columns(), converted as the ORM converts query results (what a raw()
+    query set does, without building one per claim)."""
+    fields = JobRun._meta.concrete_fields
+    values = []
+    for field, value in zip(fields, row, strict=True):
+        col = field.get_col(JobRun._meta.db_table)
+        for convert in (*connection.ops.get_db_converters(col), *field.get_db_converters(connection)):
+            value = convert(value, col, connection)
+        values.append(value)
+    return JobRun.from_db(connection.alias, [f.attname for f in fields], values)
 
 
 def execute_run(run_id: int, worker: str, task_id: str = "") -> str:
@@ -265,25 +296,30 @@ def _execute(run: JobRun, heartbeat: Heartbeat) -> str:
     except Exception as exc:
         logger.exception("run %s crashed", run.pk)
         return _fail(run, f"internal error: {type(exc).__name__}: {exc}", retry=True, context=context)
-    # The final writes go in one transaction: one commit (one WAL flush) instead of several.
-    with transaction.atomic():
+    # The final writes go in one transaction: one commit (one WAL flush) instead of several. A run without
+    # devices has a single statement to write (the row and its last log line): no transaction needed.
+    with transaction.atomic() if devices or connection.vendor != "postgresql" else contextlib.nullcontext():
         if context.is_cancelled():
             mark_unfinished_devices(run, devices, DeviceStatus.CANCELLED, "run cancelled")
-            finish(run, RunStatus.CANCELLED, error="cancelled by request", result=result, context=context)
-            run.log("cancelled", LogLevel.WARNING)
+            finish(run, RunStatus.CANCELLED, error="cancelled by request", result=result, context=context,
+                   log=("cancelled", LogLevel.WARNING))
             return run.status
         mark_unfinished_devices(run, devices, DeviceStatus.SKIPPED, "not processed")
-        finish(run, RunStatus.COMPLETED, result=result, context=context)
-        run.log(f"finished: {run.status} ({run.count_ok} ok, {run.count_failed} failed, "
-                f"{run.count_skipped} skipped)")
+        finish(run, RunStatus.COMPLETED, result=result, context=context, log=FINISHED)
     return run.status
 
 
+# finish(log=FINISHED): the line that closes a run's log, with its final status and counts.
+FINISHED = ("finished: {status} ({count_ok} ok, {count_failed} failed, {count_skipped} skipped)", LogLevel.INFO)
+
+
 def finish(run: JobRun, status: str, error: str = "", result: dict | None = None,
-           context: Context | None = None) -> bool:
+           context: Context | None = None, log: tuple[str, str] | None = None) -> bool:
     """Move a running run to its final status in one UPDATE: counts, last progress, result, error.
 
     A completed device run in which every device failed ends failed ("all devices failed").
+    ``log``: (message, level) appended to the run's log with it, when the run was still running; the
+    message is formatted with the final values ({status}, {count_ok}, ...).
     Returns False (and reloads the row) when the run was no longer running, e.g. reaped as lost.
     """
     values: dict = {"finished_at": timezone.now()}
@@ -307,7 +343,12 @@ def finish(run: JobRun, status: str, error: str = "", result: dict | None = None
             values["progress_total"] = progress[1]
     if reached_the_end:
         values["progress_done"] = values.get("progress_total", run.progress_total)
-    done = JobRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(**values)
+    line = None
+    if log is not None:
+        final = {"count_ok": run.count_ok, "count_failed": run.count_failed, "count_skipped": run.count_skipped,
+                 **values}
+        line = (log[0].format(**final)[:4000], log[1])
+    done = _update_running(run.pk, values, line)
     if run.target_device_ids or (context is not None and context.locked_devices):
         DeviceLock.release(run.pk)
     if not done:
@@ -316,6 +357,38 @@ def finish(run: JobRun, status: str, error: str = "", result: dict | None = None
     for name, value in values.items():
         setattr(run, name, value)
     return True
+
+
+def _update_running(run_id: int, values: dict, log: tuple[str, str] | None) -> bool:
+    """UPDATE a run's row while it is running, and append a (message, level) log line if it was.
+
+    On PostgreSQL one statement (a data-modifying WITH): one round trip, and no transaction needed
+    around it. Elsewhere an UPDATE and, if it matched, an INSERT.
+    """
+    if connection.vendor != "postgresql":
+        done = JobRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(**values)
+        if done and log is not None:
+            RunLog.objects.create(run_id=run_id, message=log[0], level=log[1])
+        return bool(done)
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for name, value in values.items():
+        field = JobRun._meta.get_field(name)
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    runs, logs = JobRun._meta.db_table, RunLog._meta.db_table
+    update = (f"UPDATE {runs} SET {', '.join(assignments)} WHERE id = %s AND status = %s "  # noqa: S608
+              "RETURNING id")  # only names from model metadata in the SQL; values are parameters
+    params += [run_id, RunStatus.RUNNING]
+    if log is None:
+        sql = f"WITH done AS ({update}) SELECT COUNT(*) FROM done"  # noqa: S608
+    else:
+        sql = (f"WITH done AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
+               "SELECT id, %s, %s, %s FROM done) SELECT COUNT(*) FROM done")
+        params += [connection.ops.adapt_datetimefield_value(timezone.now()), log[1], log[0]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0] > 0
 
 
 def mark_unfinished_devices(run: JobRun, devices: list[Device], status: str, message: str) -> None:

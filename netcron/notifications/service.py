@@ -24,6 +24,8 @@ def run_finished(run) -> list[NotificationDelivery]:
             return []
         if event == Event.FAILURE and run.retries.filter(triggered_by="retry", status="pending").exists():
             return []  # an automatic retry is queued: its outcome is the one worth telling
+        if not NotificationRule.any_active():
+            return []
         rules = list(NotificationRule.objects.matching(event, run.template_id, run.schedule_id))
         if not rules:
             return []
@@ -37,6 +39,8 @@ def notify_state_change(device, old: str, new: str, run=None) -> list[Notificati
     """Queue state-change notifications for `device` to the rules of `run`'s template or schedule
     (and the rules for everything). Never raises."""
     try:
+        if not NotificationRule.any_active():
+            return []
         rules = list(NotificationRule.objects.matching(
             Event.STATE_CHANGE, getattr(run, "template_id", None), getattr(run, "schedule_id", None)))
         if not rules:

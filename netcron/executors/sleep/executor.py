@@ -9,7 +9,8 @@ def execute(ctx, params: SleepParams) -> dict:
     for done in range(1, params.steps + 1):
         if ctx.is_cancelled():
             return {"slept_steps": done - 1}
-        time.sleep(step)
+        if step > 0:
+            time.sleep(step)
         ctx.progress(done, params.steps)
     if params.fail:
         raise JobFailed("failed on request (fail=true)")
