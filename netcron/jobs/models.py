@@ -168,29 +168,31 @@ class JobSchedule(models.Model):
 class JobRun(models.Model):
     """One execution of a template: the database row, not the broker, is the truth about it."""
 
+    # Indexes of this table are chosen in Meta (see there): no implicit index per foreign key.
     template = models.ForeignKey(JobTemplate, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="runs")
+                                 related_name="runs", db_index=False)
     schedule = models.ForeignKey(JobSchedule, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="runs")
+                                 related_name="runs", db_index=False)
     scheduled_for = models.DateTimeField(null=True, blank=True)
     job_name = models.CharField(max_length=100)
     job_type = models.CharField(max_length=50)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     triggered_by = models.CharField(max_length=10, choices=TriggeredBy.choices)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+                                     on_delete=models.SET_NULL, related_name="+", db_index=False)
     is_global = models.BooleanField(default=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+                              related_name="+", db_index=False)
     executed_by = models.CharField(max_length=200, blank=True, default="")
     celery_task_id = models.CharField(max_length=64, blank=True, default="")
     queue = models.CharField(max_length=20)
     params = models.JSONField(default=dict, blank=True)
     credential = models.ForeignKey("inventory.Credential", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", db_index=False)
     target_device_ids = models.JSONField(null=True, blank=True,
                                          help_text="Snapshot of resolved device ids; null until resolved")
-    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries",
+                                 db_index=False)
     attempt = models.PositiveSmallIntegerField(default=1)
     queued_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -213,13 +215,25 @@ class JobRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["schedule", "scheduled_for"], name="jobrun_once_per_slot"),
         ]
+        # A run's row is updated twice (claimed, finished) and both change the status, so PostgreSQL
+        # writes a new entry into every index each time (no HOT update): only what is read is indexed.
+        # The run lists (by status, type, trigger, template; newest first), the schedule's slot (the unique
+        # constraint, which also serves schedule lookups). Partial indexes cover the rows only some runs
+        # have: pending runs by queue time (reaper, metrics), running runs by heartbeat (the lease check),
+        # and the optional foreign keys (deletes of users, credentials, retried runs look them up).
         indexes = [
             models.Index(fields=["status", "-id"]),
             models.Index(fields=["job_type", "-id"]),
             models.Index(fields=["triggered_by", "-id"]),
             models.Index(fields=["template", "-id"]),
-            models.Index(fields=["queued_at"]),
-            models.Index(fields=["status", "heartbeat_at"], name="jobrun_lease_idx"),
+            models.Index(fields=["queued_at"], condition=models.Q(status="pending"), name="jobrun_pending_idx"),
+            models.Index(fields=["heartbeat_at"], condition=models.Q(status="running"), name="jobrun_lease_idx"),
+            models.Index(fields=["requested_by"], condition=models.Q(requested_by__isnull=False),
+                         name="jobrun_requested_by_idx"),
+            models.Index(fields=["owner"], condition=models.Q(owner__isnull=False), name="jobrun_owner_idx"),
+            models.Index(fields=["credential"], condition=models.Q(credential__isnull=False),
+                         name="jobrun_credential_idx"),
+            models.Index(fields=["retry_of"], condition=models.Q(retry_of__isnull=False), name="jobrun_retry_of_idx"),
         ]
 
     def __str__(self) -> str:
