@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -276,3 +278,25 @@ def test_the_started_log_line_is_written_with_the_claim_and_only_then(db):
     assert runner.claim(run.pk, worker="w@h-1")[0] == "claimed"
     assert runner.claim(run.pk, worker="w@h-2")[0] == "duplicate"
     assert list(run.logs.values_list("message", flat=True)) == ["started on w@h-1"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_thread_beats_each_running_run_until_it_is_stopped_and_then_never_again():
+    template = make_template(job_type="sleep", params={"seconds": 0}, targets={})
+    first, second = make_run(template), make_run(template)
+    claimed = [runner.claim(run.pk, worker="w@h-1")[1] for run in (first, second)]
+    JobRun.objects.update(heartbeat_at=timezone.now() - timezone.timedelta(hours=1))
+    beats = [runner.Heartbeat(run, interval=0.05) for run in claimed]
+    for heartbeat in beats:
+        heartbeat.start()
+    deadline = time.monotonic() + 10
+    while JobRun.objects.filter(heartbeat_at__lt=timezone.now() - timezone.timedelta(minutes=1)).exists():
+        assert time.monotonic() < deadline, "no heartbeat written"
+        time.sleep(0.02)
+    thread = runner._Beater.for_this_process()
+    for heartbeat in beats:
+        heartbeat.stop()
+    stopped_at = {r.pk: r.heartbeat_at for r in JobRun.objects.all()}
+    time.sleep(0.2)
+    assert {r.pk: r.heartbeat_at for r in JobRun.objects.all()} == stopped_at
+    assert thread.is_alive() and runner._Beater.for_this_process() is thread  # one thread, kept for the next run
