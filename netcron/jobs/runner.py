@@ -400,7 +400,8 @@ def finish(run: JobRun, status: str, error: str = "", result: dict | None = None
         final = {"count_ok": run.count_ok, "count_failed": run.count_failed, "count_skipped": run.count_skipped,
                  **values}
         line = (log[0].format(**final)[:4000], log[1])
-    done = _update_running(run.pk, values, line)
+    done, rules_active = _update_running(run.pk, values, line)
+    run.notification_rules_active = rules_active  # read by the notifications: one query less per run
     if run.target_device_ids or (context is not None and context.locked_devices):
         DeviceLock.release(run.pk)
     if not done:
@@ -411,36 +412,42 @@ def finish(run: JobRun, status: str, error: str = "", result: dict | None = None
     return True
 
 
-def _update_running(run_id: int, values: dict, log: tuple[str, str] | None) -> bool:
+def _update_running(run_id: int, values: dict, log: tuple[str, str] | None) -> tuple[bool, bool | None]:
     """UPDATE a run's row while it is running, and append a (message, level) log line if it was.
 
-    On PostgreSQL one statement (a data-modifying WITH): one round trip, and no transaction needed
-    around it. Elsewhere an UPDATE and, if it matched, an INSERT.
+    Returns (updated, whether any notification rule is active; None when not asked). On PostgreSQL one
+    statement (a data-modifying WITH) does all three: one round trip, and no transaction needed around
+    it. Elsewhere an UPDATE and, if it matched, an INSERT.
     """
     if connection.vendor != "postgresql":
         done = JobRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(**values)
         if done and log is not None:
             RunLog.objects.create(run_id=run_id, message=log[0], level=log[1])
-        return bool(done)
+        return bool(done), None
+    from netcron.notifications.models import NotificationRule
+
     quote = connection.ops.quote_name
     assignments, params = [], []
     for name, value in values.items():
         field = JobRun._meta.get_field(name)
         assignments.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
-    runs, logs = JobRun._meta.db_table, RunLog._meta.db_table
+    runs, logs, rules = JobRun._meta.db_table, RunLog._meta.db_table, NotificationRule._meta.db_table
+    # Only names from model metadata go into the SQL; values are parameters.
     update = (f"UPDATE {runs} SET {', '.join(assignments)} WHERE id = %s AND status = %s "  # noqa: S608
-              "RETURNING id")  # only names from model metadata in the SQL; values are parameters
+              "RETURNING id")
     params += [run_id, RunStatus.RUNNING]
+    tail = f"SELECT COUNT(*), EXISTS (SELECT 1 FROM {rules} WHERE is_active) FROM done"  # noqa: S608
     if log is None:
-        sql = f"WITH done AS ({update}) SELECT COUNT(*) FROM done"  # noqa: S608
+        sql = f"WITH done AS ({update}) {tail}"
     else:
         sql = (f"WITH done AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
-               "SELECT id, %s, %s, %s FROM done) SELECT COUNT(*) FROM done")
+               f"SELECT id, %s, %s, %s FROM done) {tail}")
         params += [connection.ops.adapt_datetimefield_value(timezone.now()), log[1], log[0]]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()[0] > 0
+        count, rules_active = cursor.fetchone()
+    return count > 0, rules_active
 
 
 def mark_unfinished_devices(run: JobRun, devices: list[Device], status: str, message: str) -> None:

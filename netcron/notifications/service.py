@@ -24,7 +24,10 @@ def run_finished(run) -> list[NotificationDelivery]:
             return []
         if event == Event.FAILURE and run.retries.filter(triggered_by="retry", status="pending").exists():
             return []  # an automatic retry is queued: its outcome is the one worth telling
-        if not NotificationRule.any_active():
+        active = getattr(run, "notification_rules_active", None)  # the runner's final UPDATE may have looked
+        if active is None:
+            active = NotificationRule.any_active()
+        if not active:
             return []
         rules = list(NotificationRule.objects.matching(event, run.template_id, run.schedule_id))
         if not rules:

@@ -76,3 +76,23 @@ def test_an_unreachable_mail_server_is_retried_then_recorded_as_failed(settings)
     assert send_all(run) == ["failed"]
     [delivery] = deliveries(run)
     assert delivery.attempts == 3 and "ConnectionRefusedError" in delivery.last_error
+
+
+def test_a_rule_created_while_the_run_was_running_applies_to_its_outcome(smtp_sink, monkeypatch):
+    import dataclasses
+
+    from netcron.executors import job_types
+
+    fleet()
+    template = failing_template(fail=("r2",))
+    noop = job_types()["noop"]
+
+    def execute_then_add_a_rule(ctx, params):
+        rule(template, target="late@example.com")  # the first rule there is: none existed at the claim
+        return noop.execute(ctx, params)
+
+    monkeypatch.setitem(job_types(), "noop", dataclasses.replace(noop, execute=execute_then_add_a_rule))
+    run = run_job(template)
+    assert run.count_failed == 1
+    assert send_all(run) == ["sent"]
+    assert [r for r, _ in smtp_sink.messages] == [["late@example.com"]]
