@@ -222,3 +222,25 @@ def test_packet_log_lines_are_kept_when_asyncssh_logs_debug(lab, caplog):
 
     with caplog.at_level(logging.DEBUG, logger="asyncssh"):
         assert asyncio.run(sent_logger()) is not _skip_packet_log
+
+
+def test_connection_options_are_built_once_per_kind_of_connection_and_copied_per_device(lab):
+    from netcron.lib.ssh import session
+
+    ios = [lab.specs[0], lab.specs[3]]  # two cisco_ios devices
+    session._options_cache.clear()
+
+    async def peers(specs):
+        seen = []
+        for spec in specs:
+            async with connect(spec) as s:
+                seen.append((s._conn.get_extra_info("peername"), s.prompt))
+        return seen
+
+    specs = [driver_spec(d) for d in ios]
+    seen = asyncio.run(peers(specs))
+    assert [peer for peer, _ in seen] == [(d.host, d.port) for d in ios]
+    assert len(session._options_cache) == 1  # same user, password, algorithms and timeouts: built once
+    other = driver_spec(ios[0], command_timeout=7.0, connect_timeout=6.0)
+    asyncio.run(peers([other]))
+    assert len(session._options_cache) == 2
