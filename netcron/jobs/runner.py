@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -284,14 +285,22 @@ def _run_columns() -> str:
 def _run_from_row(row: tuple) -> JobRun:
     """A JobRun from a row of _run_columns(), converted as the ORM converts query results (what a raw()
     query set does, without building one per claim)."""
-    fields = JobRun._meta.concrete_fields
     values = []
-    for field, value in zip(fields, row, strict=True):
-        col = field.get_col(JobRun._meta.db_table)
-        for convert in (*connection.ops.get_db_converters(col), *field.get_db_converters(connection)):
+    for value, (col, converters) in zip(row, _run_converters(connection.vendor), strict=True):
+        for convert in converters:
             value = convert(value, col, connection)
         values.append(value)
-    return JobRun.from_db(connection.alias, [f.attname for f in fields], values)
+    return JobRun.from_db(connection.alias, [f.attname for f in JobRun._meta.concrete_fields], values)
+
+
+@functools.cache
+def _run_converters(vendor: str) -> tuple:
+    """Per column of _run_columns(): the column and its converters (backend's, then the field's)."""
+    columns = []
+    for field in JobRun._meta.concrete_fields:
+        col = field.get_col(JobRun._meta.db_table)
+        columns.append((col, (*connection.ops.get_db_converters(col), *field.get_db_converters(connection))))
+    return tuple(columns)
 
 
 def execute_run(run_id: int, worker: str, task_id: str = "") -> str:
