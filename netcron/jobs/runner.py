@@ -441,12 +441,12 @@ def _update_running(run_id: int, values: dict, log: tuple[str, str] | None) -> t
         field = JobRun._meta.get_field(name)
         assignments.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
-    runs, logs, rules = JobRun._meta.db_table, RunLog._meta.db_table, NotificationRule._meta.db_table
+    runs, logs = JobRun._meta.db_table, RunLog._meta.db_table
     # Only names from model metadata go into the SQL; values are parameters.
     update = (f"UPDATE {runs} SET {', '.join(assignments)} WHERE id = %s AND status = %s "  # noqa: S608
               "RETURNING id")
     params += [run_id, RunStatus.RUNNING]
-    tail = f"SELECT COUNT(*), EXISTS (SELECT 1 FROM {rules} WHERE is_active) FROM done"  # noqa: S608
+    tail = f"SELECT COUNT(*), {NotificationRule.any_active_sql()} FROM done"  # noqa: S608
     if log is None:
         sql = f"WITH done AS ({update}) {tail}"
     else:
