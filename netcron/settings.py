@@ -90,9 +90,15 @@ def _database(url: str) -> dict:
     else:
         db.setdefault("OPTIONS", {})
         db["CONN_HEALTH_CHECKS"] = True
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            # Statements run through netcron.lib.dbcursor.prepared_cursor are prepared after this many
+            # runs in a session (psycopg's default); Django's own cursors bind on the client, never prepare.
+            db["OPTIONS"].setdefault("prepare_threshold", 5 if NETCRON_DATABASE_PREPARED_STATEMENTS else None)
     return db
 
 
+# PostgreSQL: the runner's per-run statements are prepared once per session (netcron.lib.dbcursor).
+NETCRON_DATABASE_PREPARED_STATEMENTS = conf.env_bool("NETCRON_DATABASE_PREPARED_STATEMENTS", True)
 DATABASES = {"default": _database(conf.database_url(DATA_DIR))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import os
 import threading
 import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from pydantic import ValidationError
@@ -23,6 +24,7 @@ from netcron.inventory.models import Device
 from netcron.jobs.choices import DeviceStatus, LogLevel, RunStatus
 from netcron.jobs.models import DeviceLock, DeviceResult, JobRun, JobTemplate, RunLog
 from netcron.jobs.targets import resolve_targets
+from netcron.lib.dbcursor import prepared_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class _Beater(threading.Thread):
         self.watched: set[Heartbeat] = set()
         self.lock = threading.Lock()  # held while beating: unwatch() waits for a beat in progress
         self.changed = threading.Condition(self.lock)
+        self.wakes_at = 0.0  # monotonic time the thread wakes up by itself (inf: only when notified)
 
     @classmethod
     def for_this_process(cls) -> _Beater:
@@ -75,28 +78,33 @@ class _Beater(threading.Thread):
     def watch(self, heartbeat: Heartbeat) -> None:
         with self.changed:
             self.watched.add(heartbeat)
-            self.changed.notify()
+            if heartbeat.due < self.wakes_at:  # the thread would sleep past this beat: wake it now
+                self.changed.notify()
 
     def unwatch(self, heartbeat: Heartbeat) -> None:
+        # No wake-up: the thread finds nothing due when it next wakes. Trivial runs come and go without
+        # waking it (two thread switches per run otherwise).
         with self.changed:
             self.watched.discard(heartbeat)
-            self.changed.notify()
 
     def run(self) -> None:
         used_connection = False
         with self.changed:
             while True:
+                now = time.monotonic()
                 if not self.watched:
                     if used_connection:  # nothing to beat for now: give the database session back
                         connection.close()
                         used_connection = False
+                    self.wakes_at = math.inf
                     self.changed.wait()
                     continue
-                now = time.monotonic()
                 due = [h for h in self.watched if h.due <= now]
                 if not due:
-                    self.changed.wait(min(h.due for h in self.watched) - now)
+                    self.wakes_at = min(h.due for h in self.watched)
+                    self.changed.wait(self.wakes_at - now)
                     continue
+                self.wakes_at = now
                 for heartbeat in due:
                     heartbeat.due = now + heartbeat.interval
                     used_connection = True
@@ -241,29 +249,19 @@ def claim(run_id: int, worker: str, task_id: str = "") -> tuple[str, JobRun | No
     """pending -> running; returns ("claimed", run), ("duplicate", run), ("deferred", run) or ("missing", None).
 
     The common case is one commit: a conditional UPDATE that also returns the row, with the "started on"
-    log line (on PostgreSQL both in one statement, a data-modifying WITH: one round trip). A run whose
-    template has a concurrency cap takes the model's locking claim instead.
+    log line (on PostgreSQL both in one statement, a data-modifying WITH: one round trip, prepared once
+    per session). A run whose template has a concurrency cap takes the model's locking claim instead.
     """
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    runs, templates, logs = JobRun._meta.db_table, JobTemplate._meta.db_table, RunLog._meta.db_table
     message = f"started on {worker}"[:4000]
-    # Only names from model metadata go into the SQL; values are parameters.
-    update = (f"UPDATE {runs} SET status = %s, executed_by = %s, celery_task_id = %s, started_at = %s, "  # noqa: S608
-              f"heartbeat_at = {DATABASE_NOW[connection.vendor]} "
-              f"WHERE id = %s AND status = %s AND NOT EXISTS (SELECT 1 FROM {templates} t "
-              f"WHERE t.id = {runs}.template_id AND t.max_concurrent_runs > 0) RETURNING *")
     params = [RunStatus.RUNNING, worker, task_id, now, run_id, RunStatus.PENDING]
     if connection.vendor == "postgresql":
-        sql = (f"WITH claimed AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
-               f"SELECT id, %s, %s, %s FROM claimed) SELECT {_run_columns()} FROM claimed")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, now, LogLevel.INFO, message])
-            row = cursor.fetchone()
+        row = _claim_statement([*params, now, LogLevel.INFO, message])
         if row is not None:
             return "claimed", _run_from_row(row)
     else:
         with transaction.atomic():
-            claimed = list(JobRun.objects.raw(update, params))
+            claimed = list(JobRun.objects.raw(_claim_sql(connection.vendor), params))
             if claimed:
                 claimed[0].log(message)
                 return "claimed", claimed[0]
@@ -278,24 +276,58 @@ def claim(run_id: int, worker: str, task_id: str = "") -> tuple[str, JobRun | No
     return outcome, run
 
 
-def _run_columns() -> str:
-    return ", ".join(connection.ops.quote_name(f.column) for f in JobRun._meta.concrete_fields)
+def _claim_statement(params: list) -> tuple | None:
+    """The claim on PostgreSQL, the task's first statement, which is also its health check: instead of
+    Django's `SELECT 1` before it (one round trip per run), a session that died since the last task
+    (server restarted, connection terminated) is replaced and the claim sent once more."""
+    for attempt in (1, 2):
+        try:
+            with prepared_cursor(health_check=False) as cursor:
+                cursor.execute(_claim_sql("postgresql"), params)
+                return cursor.fetchone()
+        except (OperationalError, InterfaceError):
+            if attempt == 2 or connection.in_atomic_block or connection.is_usable():
+                raise  # not a dead session, or a second failure: the task fails, the reaper sends the run again
+            logger.info("database session lost before the claim; reconnecting")
+            connection.close()
+    raise AssertionError("unreachable")
+
+
+@functools.cache
+def _claim_sql(vendor: str) -> str:
+    """The claim's statement: built once per process (only names from model metadata go into it)."""
+    runs, templates, logs = JobRun._meta.db_table, JobTemplate._meta.db_table, RunLog._meta.db_table
+    update = (f"UPDATE {runs} SET status = %s, executed_by = %s, celery_task_id = %s, started_at = %s, "  # noqa: S608
+              f"heartbeat_at = {DATABASE_NOW[vendor]} "
+              f"WHERE id = %s AND status = %s AND NOT EXISTS (SELECT 1 FROM {templates} t "
+              f"WHERE t.id = {runs}.template_id AND t.max_concurrent_runs > 0) RETURNING *")
+    if vendor != "postgresql":
+        return update
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in JobRun._meta.concrete_fields)
+    return (f"WITH claimed AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
+            f"SELECT id, %s, %s, %s FROM claimed) SELECT {columns} FROM claimed")
 
 
 def _run_from_row(row: tuple) -> JobRun:
-    """A JobRun from a row of _run_columns(), converted as the ORM converts query results (what a raw()
-    query set does, without building one per claim)."""
+    """A JobRun from a row of the claim's columns (JobRun's concrete fields in order), converted as the
+    ORM converts query results (what a raw() query set does, without building one per claim)."""
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` costs a thread-local lookup per use
     values = []
-    for value, (col, converters) in zip(row, _run_converters(connection.vendor), strict=True):
+    for value, (col, converters) in zip(row, _run_converters(db.vendor), strict=True):
         for convert in converters:
-            value = convert(value, col, connection)
+            value = convert(value, col, db)
         values.append(value)
-    return JobRun.from_db(connection.alias, [f.attname for f in JobRun._meta.concrete_fields], values)
+    return JobRun.from_db(db.alias, _run_attnames(), values)
+
+
+@functools.cache
+def _run_attnames() -> list[str]:
+    return [f.attname for f in JobRun._meta.concrete_fields]
 
 
 @functools.cache
 def _run_converters(vendor: str) -> tuple:
-    """Per column of _run_columns(): the column and its converters (backend's, then the field's)."""
+    """Per column of the claim's row: the column and its converters (backend's, then the field's)."""
     columns = []
     for field in JobRun._meta.concrete_fields:
         col = field.get_col(JobRun._meta.db_table)
@@ -433,30 +465,32 @@ def _update_running(run_id: int, values: dict, log: tuple[str, str] | None) -> t
         if done and log is not None:
             RunLog.objects.create(run_id=run_id, message=log[0], level=log[1])
         return bool(done), None
-    from netcron.notifications.models import NotificationRule
-
-    quote = connection.ops.quote_name
-    assignments, params = [], []
-    for name, value in values.items():
-        field = JobRun._meta.get_field(name)
-        assignments.append(f"{quote(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection))
-    runs, logs = JobRun._meta.db_table, RunLog._meta.db_table
-    # Only names from model metadata go into the SQL; values are parameters.
-    update = (f"UPDATE {runs} SET {', '.join(assignments)} WHERE id = %s AND status = %s "  # noqa: S608
-              "RETURNING id")
+    sql, fields = _finish_sql(tuple(values), with_log=log is not None)
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
     params += [run_id, RunStatus.RUNNING]
-    tail = f"SELECT COUNT(*), {NotificationRule.any_active_sql()} FROM done"  # noqa: S608
-    if log is None:
-        sql = f"WITH done AS ({update}) {tail}"
-    else:
-        sql = (f"WITH done AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
-               f"SELECT id, %s, %s, %s FROM done) {tail}")
+    if log is not None:
         params += [connection.ops.adapt_datetimefield_value(timezone.now()), log[1], log[0]]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         count, rules_active = cursor.fetchone()
     return count > 0, rules_active
+
+
+@functools.lru_cache(maxsize=64)
+def _finish_sql(names: tuple[str, ...], with_log: bool) -> tuple[str, tuple]:
+    """_update_running's statement on PostgreSQL for these field names, and the fields: built once per
+    shape (a trivial run always has the same one). Only names from model metadata go into the SQL."""
+    from netcron.notifications.models import NotificationRule
+
+    fields = tuple(JobRun._meta.get_field(name) for name in names)
+    assignments = ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in fields)
+    runs, logs = JobRun._meta.db_table, RunLog._meta.db_table
+    update = f"UPDATE {runs} SET {assignments} WHERE id = %s AND status = %s RETURNING id"  # noqa: S608
+    tail = f"SELECT COUNT(*), {NotificationRule.any_active_sql()} FROM done"  # noqa: S608
+    if not with_log:
+        return f"WITH done AS ({update}) {tail}", fields
+    return (f"WITH done AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
+            f"SELECT id, %s, %s, %s FROM done) {tail}"), fields
 
 
 def mark_unfinished_devices(run: JobRun, devices: list[Device], status: str, message: str) -> None:

@@ -20,6 +20,7 @@ from django.db.models.functions import Cast
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+from netcron.executors import job_types
 from netcron.jobs import dispatch
 from netcron.jobs.choices import MisfirePolicy, OverlapPolicy, RunStatus, TriggeredBy
 from netcron.jobs.models import JobRun, JobSchedule, SchedulerTick
@@ -260,6 +261,7 @@ class SchedulerLoop:
     def run_forever(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        job_types()  # load every job type now, not inside the first tick that has runs to create
         logger.info("%s started (tick every %.2f s)", self.name, self.interval)
         while not self.stopping:
             created = self.run_once()

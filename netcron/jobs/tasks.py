@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 from django.db import close_old_connections
 
 from netcron.celery import app
+from netcron.executors import job_types
 from netcron.jobs import runner
 from netcron.jobs.workers import worker_name
 
@@ -20,3 +21,8 @@ def execute_run(self, run_id: int) -> str:
 # As Django does around each request: drop connections that died or outlived CONN_MAX_AGE.
 task_prerun.connect(lambda **_: close_old_connections(), weak=False)
 task_postrun.connect(lambda **_: close_old_connections(), weak=False)
+@worker_init.connect(weak=False)
+def load_job_types(**_) -> None:
+    """Every job type is loaded in the worker's main process before it forks its pool: no pool process
+    imports one inside its first run."""
+    job_types()

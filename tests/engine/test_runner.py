@@ -301,3 +301,122 @@ def test_the_heartbeat_thread_beats_each_running_run_until_it_is_stopped_and_the
     time.sleep(0.2)
     assert {r.pk: r.heartbeat_at for r in JobRun.objects.all()} == stopped_at
     assert thread.is_alive() and runner._Beater.for_this_process() is thread  # one thread, kept for the next run
+
+
+def test_runs_that_start_and_end_between_two_beats_do_not_wake_the_heartbeat_thread(db):
+    template = make_template(job_type="sleep", params={"seconds": 0}, targets={})
+    long_running = runner.Heartbeat(make_run(template), interval=60)
+    long_running.start()  # the thread now sleeps until this run's beat, a minute away
+    thread = runner._Beater.for_this_process()
+    deadline = time.monotonic() + 5
+    while thread.wakes_at == 0.0 or thread.wakes_at == float("inf"):
+        assert time.monotonic() < deadline, "the heartbeat thread never went to sleep"
+        time.sleep(0.01)
+    woken = []
+    original = thread.changed.notify
+    thread.changed.notify = lambda *a: (woken.append(a), original(*a))
+    try:
+        for _ in range(20):  # trivial runs: watched and unwatched long before their first beat
+            short = runner.Heartbeat(make_run(template), interval=60)
+            short.start()
+            short.stop()
+        assert woken == []
+        urgent = runner.Heartbeat(make_run(template), interval=0.05)  # due before the thread wakes: woken
+        urgent.start()
+        assert len(woken) == 1
+        urgent.stop()
+    finally:
+        thread.changed.notify = original
+        long_running.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_is_the_tasks_health_check_no_select_1_is_sent_before_it():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no health checks")
+    from django.db import close_old_connections
+
+    template = make_template(job_type="sleep", params={"seconds": 0}, targets={})
+    runner.execute_run(make_run(template).pk, worker="w@h-1")  # the session is open
+    run = make_run(template)
+    close_old_connections()  # what the worker does before each task: the next query would check first
+    checks = []
+    usable = connection.is_usable
+    connection.is_usable = lambda: checks.append(1) or usable()
+    try:
+        assert runner.execute_run(run.pk, worker="w@h-1") == "completed"
+    finally:
+        del connection.is_usable
+    assert checks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_whose_database_session_died_since_the_last_task_reconnects_and_claims_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no server sessions")
+    import psycopg
+
+    template = make_template(job_type="sleep", params={"seconds": 0}, targets={})
+    runner.execute_run(make_run(template).pk, worker="w@h-1")
+    run = make_run(template)
+    pid = connection.connection.info.backend_pid
+    settings = connection.settings_dict
+    with psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
+                         dbname=settings["NAME"], autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert runner.execute_run(run.pk, worker="w@h-1") == "completed"
+    assert connection.connection.info.backend_pid != pid
+    assert list(run.logs.values_list("message", flat=True)) == [
+        "started on w@h-1", "finished: completed (0 ok, 0 failed, 0 skipped)"]
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_claim_and_the_finish_are_prepared_once_per_database_session_on_postgresql(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL feature")
+    template = make_template(job_type="sleep", params={"seconds": 0}, targets={})
+    for _ in range(6):
+        assert runner.execute_run(make_run(template).pk, worker="w@h-1") == "completed"
+    statements = _prepared_statements()
+    assert any(s.startswith("WITH claimed AS (UPDATE jobs_jobrun") for s in statements), statements
+    assert any(s.startswith("WITH done AS (UPDATE jobs_jobrun") for s in statements), statements
+
+
+def test_with_prepared_statements_switched_off_the_runner_prepares_nothing(db, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL feature")
+    settings.NETCRON_DATABASE_PREPARED_STATEMENTS = False  # e.g. behind PgBouncer in transaction mode
+    template = make_template(job_type="sleep", params={"seconds": 0}, targets={})
+    for _ in range(6):
+        assert runner.execute_run(make_run(template).pk, worker="w@h-1") == "completed"
+    assert not [s for s in _prepared_statements() if "jobs_jobrun" in s]
+
+
+@pytest.mark.parametrize(("switch", "threshold"), [("", "5"), ("false", "None")])
+def test_the_database_session_prepares_statements_unless_switched_off(switch, threshold, tmp_path):
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "NETCRON_DATA_DIR": str(tmp_path), "NETCRON_DATABASE_PREPARED_STATEMENTS": switch,
+           "NETCRON_DATABASE_URL": "postgresql://netcron@db.invalid:5432/netcron"}
+    shown = subprocess.run([sys.executable, "-c", "from netcron import settings; "
+                            "print(settings.DATABASES['default']['OPTIONS'].get('prepare_threshold'))"],
+                           env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert shown == threshold
+
+
+def test_a_worker_loads_every_job_type_before_it_forks_its_pool_processes(monkeypatch):
+    from celery.signals import worker_init
+
+    from netcron import executors
+    from netcron.jobs import tasks
+
+    assert tasks.load_job_types in [receiver for _, receiver in worker_init.receivers]
+    monkeypatch.setattr(executors, "_registry", None)
+    tasks.load_job_types()
+    assert executors._registry is not None and "backup" in executors._registry
