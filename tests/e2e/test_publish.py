@@ -45,3 +45,28 @@ def test_runs_whose_batch_failed_to_send_are_not_marked_published(redis_broker, 
     monkeypatch.setattr(redis.client.Pipeline, "execute", fail)
     assert dispatch.publish_runs(runs) == []
     assert JobRun.objects.filter(published_at__isnull=True).count() == 5  # the reaper publishes them later
+
+
+def test_a_runs_message_is_the_one_celerys_apply_async_sends(redis_broker):
+    import base64
+    import json
+
+    from netcron.celery import app
+    from netcron.jobs.tasks import execute_run
+
+    template = JobTemplate.objects.create(name="t", job_type="sleep", params={"seconds": 0}, timeout_seconds=120)
+    run = dispatch.new_run(template, "manual")
+    run.save()
+    client = redis.Redis.from_url(redis_broker)
+    assert dispatch.publish_runs([run]) == [run.pk]
+    ours = json.loads(client.rpop(run.queue))
+    run.refresh_from_db()
+    execute_run.apply_async(args=[run.pk], queue=run.queue, task_id=run.celery_task_id,
+                            **dispatch.time_limits(template.timeout_seconds))
+    celerys = json.loads(client.rpop(run.queue))
+    for message in (ours, celerys):
+        assert message["properties"].pop("delivery_tag")  # unique per message
+        message["body"] = json.loads(base64.b64decode(message["body"]))
+    assert ours == celerys
+    assert ours["body"][0] == [run.pk] and ours["headers"]["timelimit"] == [150, 120]
+    assert app.amqp.queues[run.queue].name == ours["properties"]["delivery_info"]["routing_key"]
