@@ -6,8 +6,8 @@ import logging
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, DateTimeField, ExpressionWrapper, F, Value, When
-from django.db.models.functions import Cast, Concat, Now
+from django.db.models import DateTimeField, ExpressionWrapper
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from netcron import audit
@@ -65,24 +65,23 @@ def task_id(run_id: int, stamp: int) -> str:
 
 
 def mark_published(ids: list[int], stamp: int) -> None:
-    """published_at = now and the message's task id, for many runs in one statement per 500."""
-    if not ids:
-        return
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # published_at only tells the reaper which runs to leave alone: should a database crash lose
-            # this commit, the run is published once more and the worker drops the duplicate. So don't
-            # wait for the WAL flush, the largest part of this statement's cost.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        for start in range(0, len(ids), 500):
-            # A worker may have claimed a run already (it records the task id it ran): keep that id.
-            JobRun.objects.filter(pk__in=ids[start:start + 500]).update(
-                published_at=timezone.now(),
-                celery_task_id=Case(When(status=RunStatus.PENDING,
-                                         then=Concat(Value("run-"), Cast("pk", CharField()), Value(f"-{stamp}"))),
-                                    default=F("celery_task_id"), output_field=CharField()),
-            )
+    """published_at = now and the message's task id, for many runs in one statement per 500.
+
+    A worker may have claimed a run already (it records the task id it ran): that id is kept. Plain SQL
+    with the task id computed by the database: the ORM's CASE/Concat/Cast expression cost ~1 ms to
+    compile, a sixth of a "Run now". No transaction around it: each statement stands alone (should a
+    database crash lose it, the run is published once more and the worker drops the duplicate).
+    """
+    runs = JobRun._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        # Only the table name from model metadata goes into the SQL; values are parameters.
+        sql = (f"UPDATE {runs} SET published_at = %s, celery_task_id = CASE WHEN status = %s "  # noqa: S608
+               f"THEN 'run-' || CAST(id AS TEXT) || %s ELSE celery_task_id END "
+               f"WHERE id IN ({', '.join(['%s'] * len(chunk))})")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [now, RunStatus.PENDING, f"-{stamp}", *chunk])
 
 
 def publish_run(run: JobRun) -> bool:

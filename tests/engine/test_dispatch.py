@@ -161,3 +161,15 @@ def test_publishing_many_runs_marks_them_published_in_one_statement(db, broker_q
     published = JobRun.objects.filter(pk__in=[r.pk for r in runs])
     assert not published.filter(published_at__isnull=True).exists()
     assert len(set(published.values_list("celery_task_id", flat=True))) == 20
+
+
+def test_marking_runs_published_keeps_the_task_id_of_a_run_a_worker_claimed_meanwhile(db):
+    template = make_template()
+    waiting, taken = make_run(template), make_run(template)
+    JobRun.objects.filter(pk=taken.pk).update(status="running", celery_task_id="run-0-started-by-the-worker")
+    dispatch.mark_published([waiting.pk, taken.pk], stamp=1765000000000)
+    waiting.refresh_from_db()
+    taken.refresh_from_db()
+    assert waiting.celery_task_id == dispatch.task_id(waiting.pk, 1765000000000)
+    assert taken.celery_task_id == "run-0-started-by-the-worker"
+    assert waiting.published_at is not None and taken.published_at is not None

@@ -304,3 +304,22 @@ def test_the_scheduler_loop_ticks_again_at_once_after_a_full_batch(monkeypatch, 
     monkeypatch.setattr(scheduler.time, "sleep", sleeps.append)
     loop.run_forever()
     assert len(sleeps) == 1  # none between the full batch and the next tick
+
+
+def test_the_scheduler_loads_every_job_type_before_its_first_tick(monkeypatch):
+    from netcron import executors
+
+    loop = scheduler.SchedulerLoop(interval=1.0, name="test-scheduler")
+    loaded_at_first_tick = []
+
+    def run_once():
+        loaded_at_first_tick.append(executors._registry is not None)
+        loop.stop()
+        return 0
+
+    monkeypatch.setattr(executors, "_registry", None)
+    monkeypatch.setattr(loop, "run_once", run_once)
+    monkeypatch.setattr(scheduler.signal, "signal", lambda *_: None)
+    monkeypatch.setattr(scheduler.time, "sleep", lambda _: None)
+    loop.run_forever()
+    assert loaded_at_first_tick == [True]  # not inside the first tick that has runs to create
