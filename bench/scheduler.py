@@ -1,7 +1,8 @@
 """Scheduler cost and fire lag, netcron vs django-celery-beat's DatabaseScheduler; pipeline throughput.
 
     .venv/bin/python bench/scheduler.py [--sizes 1000,10000,100000] [--due 1000] [--workers 2]
-                                        [--concurrency 2] [--runs 1000] [--repeat 3] [--beat-cap 60]
+                                        [--concurrency 2] [--runs 1000] [--repeat 3] [--spread 60]
+                                        [--beat-cap 60]
                                         [--skip-beat] [--skip-lag] [--skip-throughput] [--keep]
 
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust) and Redis at 127.0.0.1:6379; db 14 (or
@@ -22,6 +23,9 @@ Per size:
 * netcron, live: one `netcron scheduler` (default 1 s interval) and --workers `netcron worker`
   processes; the D due schedules get next_fire_at = T0 (a whole second a few seconds ahead).
   queued = JobRun.queued_at - T0 (row inserted), start = started_at - T0 (worker claimed it).
+* netcron, spread (--spread S, default 60; 0 skips it): the same D schedules turned into interval
+  schedules an hour apart that fall due one after another over S seconds, i.e. D due per S seconds
+  as a steady rate rather than all in the same second; lag after each one's own instant.
 * beat, in a helper process: DatabaseScheduler's full load (its initial read; beat repeats it every
   5 min and after any schedule change), a tick() with nothing due (median of 5), then a fresh
   scheduler whose every-minute tasks last ran a minute before a boundary B, run in the loop of
@@ -536,6 +540,41 @@ class Netcron:
                     "wall": wall}
         return {"queued": queued, "start": start, "pipeline": pipeline}
 
+    def live_spread(self, workers: int, concurrency: int, spread: float) -> dict:
+        """Real scheduler + workers: the D schedules fall due one after another over `spread` seconds (D due
+        per `spread` as a steady rate, not at once): interval schedules an hour apart, so each fires once."""
+        from django.utils import timezone
+
+        from netcron.jobs.choices import RunStatus, ScheduleKind
+        from netcron.jobs.models import JobRun, JobSchedule
+
+        self.clear_runs()
+        self.park()
+        pool = self.start_workers(workers, concurrency)
+        scheduler = self.start_scheduler()
+        due = JobSchedule.objects.filter(pk__in=self.due_ids)
+        try:
+            t0 = timezone.now().replace(microsecond=0) + timedelta(seconds=3)
+            schedules = list(due.order_by("pk"))
+            for i, schedule in enumerate(schedules):
+                schedule.kind, schedule.interval_seconds = ScheduleKind.INTERVAL, 3600
+                # whole seconds, as every kind of schedule has them: ~D/S fall due in each second
+                schedule.next_fire_at = t0 + timedelta(seconds=int(spread * i / len(schedules)))
+            JobSchedule.objects.bulk_update(schedules, ["kind", "interval_seconds", "next_fire_at"], batch_size=500)
+            runs = JobRun.objects.filter(scheduled_for__gte=t0, scheduled_for__lt=t0 + timedelta(seconds=spread))
+            wait_for(lambda: runs.count() >= self.due, spread + 300, f"{self.due} runs over {spread:.0f} s", 0.2)
+            self.procs.stop([scheduler])
+            wait_for(lambda: runs.filter(status__in=RunStatus.finished()).count() >= self.due, 600,
+                     "the runs to finish", 0.2)
+        finally:
+            self.procs.stop([p for p in [scheduler, *pool] if p in self.procs.running])
+            due.update(kind=ScheduleKind.CRON, interval_seconds=None)
+        self.park()
+        rows = list(runs.values_list("scheduled_for", "queued_at", "started_at", "status"))
+        assert len(rows) == self.due and all(r[3] == RunStatus.COMPLETED for r in rows), len(rows)
+        return {"queued": [(r[1] - r[0]).total_seconds() for r in rows],
+                "start": [(r[2] - r[0]).total_seconds() for r in rows]}
+
     def throughput(self, runs: int, workers: int, concurrency: int, repeat: int) -> list[dict]:
         self.clear_runs()
         pool = self.start_workers(workers, concurrency)
@@ -597,6 +636,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes per worker")
     parser.add_argument("--runs", type=int, default=1000, help="runs/tasks for the throughput rows")
     parser.add_argument("--repeat", type=int, default=3, help="throughput rows: best of this many measurements")
+    parser.add_argument("--spread", type=float, default=60,
+                        help="also: the --due schedules falling due one after another over this many seconds (0: not)")
     parser.add_argument("--beat-cap", type=float, default=60, help="seconds after the boundary to stop beat")
     parser.add_argument("--skip-beat", action="store_true")
     parser.add_argument("--skip-lag", action="store_true", help="only in-process tick times, no processes")
@@ -639,6 +680,9 @@ def main() -> None:
             if not args.skip_lag:
                 log(f"netcron: live lag at {size}")
                 row["lag"] = netcron.live(args.workers, args.concurrency)
+                if args.spread:
+                    log(f"netcron: live lag at {size}, {args.due} due over {args.spread:.0f} s")
+                    row["spread"] = netcron.live_spread(args.workers, args.concurrency, args.spread)
             loads.append(f"netcron {size}: {load()}")
         if not args.skip_beat:
             noop = start_noop_workers(procs, args.workers, args.concurrency) if not args.skip_lag else []
@@ -713,6 +757,11 @@ def report(args, sizes: list[int], results: dict, throughput: dict, hours: str) 
                      secs(tick["idle_tick_s"]), "none",
                      *([secs(pct(lag["queued"], 50)), secs(pct(lag["queued"], 99)), secs(pct(lag["start"], 50)),
                         secs(pct(lag["start"], 99)), secs(max(lag["start"]))] if lag else ["-"] * 5)])
+        spread = row.get("spread")
+        if spread:
+            rows.append(["netcron", f"{size:,}", f"{args.due}/{args.spread:.0f}s", "-", "-", "none",
+                         secs(pct(spread["queued"], 50)), secs(pct(spread["queued"], 99)),
+                         secs(pct(spread["start"], 50)), secs(pct(spread["start"], 99)), secs(max(spread["start"]))])
         beat = row.get("beat")
         if beat:
             cap = args.beat_cap
@@ -728,6 +777,10 @@ def report(args, sizes: list[int], results: dict, throughput: dict, hours: str) 
           "nothing due;\nfull load: beat reading every enabled task (at start, every 5 min, after any change); "
           "queued/start: lag after the\nscheduled instant until the run row is inserted (beat: task published) / "
           "a worker starts it.")
+    if args.spread:
+        print(f"due {args.due}/{args.spread:.0f}s: the same schedules falling due one after another over "
+              f"{args.spread:.0f} s (as interval schedules), a steady {args.due} per {args.spread:.0f} s; "
+              "lag after each one's own instant (netcron only).")
     extra = []
     for size in sizes:
         row = results[size]
