@@ -69,8 +69,8 @@ def mark_published(ids: list[int], stamp: int) -> None:
 
     A worker may have claimed a run already (it records the task id it ran): that id is kept. Plain SQL
     with the task id computed by the database: the ORM's CASE/Concat/Cast expression cost ~1 ms to
-    compile, a sixth of a "Run now". No transaction around it: each statement stands alone (should a
-    database crash lose it, the run is published once more and the worker drops the duplicate).
+    compile, a sixth of a "Run now". No transaction around the statements: should the process die between
+    two of them, the reaper publishes the runs left unmarked once more and the worker drops the duplicate.
     """
     runs = JobRun._meta.db_table
     now = connection.ops.adapt_datetimefield_value(timezone.now())
