@@ -296,7 +296,7 @@ def _claim_statement(params: list) -> tuple | None:
 @functools.cache
 def _claim_sql(vendor: str) -> str:
     """The claim's statement: built once per process (only names from model metadata go into it)."""
-    runs, templates, logs = JobRun._meta.db_table, JobTemplate._meta.db_table, RunLog._meta.db_table
+    runs, templates = JobRun._meta.db_table, JobTemplate._meta.db_table
     update = (f"UPDATE {runs} SET status = %s, executed_by = %s, celery_task_id = %s, started_at = %s, "  # noqa: S608
               f"heartbeat_at = {DATABASE_NOW[vendor]} "
               f"WHERE id = %s AND status = %s AND NOT EXISTS (SELECT 1 FROM {templates} t "
@@ -304,8 +304,15 @@ def _claim_sql(vendor: str) -> str:
     if vendor != "postgresql":
         return update
     columns = ", ".join(connection.ops.quote_name(f.column) for f in JobRun._meta.concrete_fields)
-    return (f"WITH claimed AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
-            f"SELECT id, %s, %s, %s FROM claimed) SELECT {columns} FROM claimed")
+    return _with_log_line("claimed", update, f"SELECT {columns} FROM claimed")  # noqa: S608 - column names
+
+
+def _with_log_line(name: str, update: str, tail: str) -> str:
+    """PostgreSQL: `update` (an UPDATE of runs returning their `id`) as CTE `name`, a log line (its ts,
+    level and message the next three parameters) for each run it returns, then `tail`: one statement."""
+    logs = RunLog._meta.db_table
+    return (f"WITH {name} AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
+            f"SELECT id, %s, %s, %s FROM {name}) {tail}")
 
 
 def _run_from_row(row: tuple) -> JobRun:
@@ -484,13 +491,11 @@ def _finish_sql(names: tuple[str, ...], with_log: bool) -> tuple[str, tuple]:
 
     fields = tuple(JobRun._meta.get_field(name) for name in names)
     assignments = ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in fields)
-    runs, logs = JobRun._meta.db_table, RunLog._meta.db_table
-    update = f"UPDATE {runs} SET {assignments} WHERE id = %s AND status = %s RETURNING id"  # noqa: S608
+    update = f"UPDATE {JobRun._meta.db_table} SET {assignments} WHERE id = %s AND status = %s RETURNING id"  # noqa: S608
     tail = f"SELECT COUNT(*), {NotificationRule.any_active_sql()} FROM done"  # noqa: S608
     if not with_log:
         return f"WITH done AS ({update}) {tail}", fields
-    return (f"WITH done AS ({update}), logged AS (INSERT INTO {logs} (run_id, ts, level, message) "  # noqa: S608
-            f"SELECT id, %s, %s, %s FROM done) {tail}"), fields
+    return _with_log_line("done", update, tail), fields
 
 
 def mark_unfinished_devices(run: JobRun, devices: list[Device], status: str, message: str) -> None:
