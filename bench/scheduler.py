@@ -504,45 +504,10 @@ class Netcron:
         last = runs.aggregate(m=Max("finished_at"))["m"].timestamp()
         return started, launched, last
 
-    def live(self, workers: int, concurrency: int) -> dict:
-        """Real scheduler + workers: D schedules due at T0; lag of every run."""
-        from django.utils import timezone
-
-        from netcron.jobs.choices import RunStatus
-        from netcron.jobs.models import JobRun, JobSchedule
-
-        self.clear_runs()
-        self.park()
-        pool = self.start_workers(workers, concurrency)
-        scheduler = self.start_scheduler()
-        try:
-            t0 = timezone.now().replace(microsecond=0) + timedelta(seconds=3)
-            if t0.second > 40:  # keep the next `* * * * *` slot >= 20 s after T0: no second burst
-                t0 = t0.replace(second=1) + timedelta(minutes=1)
-            JobSchedule.objects.filter(pk__in=self.due_ids).update(next_fire_at=t0)
-            runs = JobRun.objects.filter(scheduled_for=t0)
-            wait_for(lambda: runs.count() >= self.due, 300, f"{self.due} runs for T0", 0.1)
-            self.procs.stop([scheduler])
-            wait_for(lambda: runs.filter(status__in=RunStatus.finished()).count() >= self.due, 600,
-                     "the runs to finish", 0.2)
-        finally:
-            self.procs.stop([p for p in [scheduler, *pool] if p in self.procs.running])
-        self.park()
-        rows = list(runs.values_list("queued_at", "started_at", "status", "published_at", "finished_at"))
-        assert len(rows) == self.due and all(r[2] == RunStatus.COMPLETED for r in rows), len(rows)
-        queued = [(r[0] - t0).total_seconds() for r in rows]
-        start = [(r[1] - t0).total_seconds() for r in rows]
-        # As a pipeline (for the throughput table): from the first run row to the last run finished.
-        first = min(r[0] for r in rows)
-        wall = (max(r[4] for r in rows) - first).total_seconds()
-        sent = (max(r[3] or r[1] for r in rows) - first).total_seconds()  # published_at is set after the batch
-        pipeline = {"rate": self.due / wall, "publish_rate": self.due / sent if sent > 0 else float("nan"),
-                    "wall": wall}
-        return {"queued": queued, "start": start, "pipeline": pipeline}
-
-    def live_spread(self, workers: int, concurrency: int, spread: float) -> dict:
-        """Real scheduler + workers: the D schedules fall due one after another over `spread` seconds (D due
-        per `spread` as a steady rate, not at once): interval schedules an hour apart, so each fires once."""
+    def live(self, workers: int, concurrency: int, spread: float = 0) -> dict:
+        """Real scheduler + workers: the D schedules fall due at T0 (spread 0) or one after another over
+        `spread` seconds, at whole seconds (D per `spread` as a steady rate: interval schedules an hour
+        apart, so each fires once); lag of every run after its own slot."""
         from django.utils import timezone
 
         from netcron.jobs.choices import RunStatus, ScheduleKind
@@ -555,25 +520,39 @@ class Netcron:
         due = JobSchedule.objects.filter(pk__in=self.due_ids)
         try:
             t0 = timezone.now().replace(microsecond=0) + timedelta(seconds=3)
-            schedules = list(due.order_by("pk"))
-            for i, schedule in enumerate(schedules):
-                schedule.kind, schedule.interval_seconds = ScheduleKind.INTERVAL, 3600
-                # whole seconds, as every kind of schedule has them: ~D/S fall due in each second
-                schedule.next_fire_at = t0 + timedelta(seconds=int(spread * i / len(schedules)))
-            JobSchedule.objects.bulk_update(schedules, ["kind", "interval_seconds", "next_fire_at"], batch_size=500)
-            runs = JobRun.objects.filter(scheduled_for__gte=t0, scheduled_for__lt=t0 + timedelta(seconds=spread))
-            wait_for(lambda: runs.count() >= self.due, spread + 300, f"{self.due} runs over {spread:.0f} s", 0.2)
+            if not spread and t0.second > 40:  # keep the next `* * * * *` slot >= 20 s after T0: no second burst
+                t0 = t0.replace(second=1) + timedelta(minutes=1)
+            if spread:
+                schedules = list(due.order_by("pk"))
+                for i, schedule in enumerate(schedules):
+                    schedule.kind, schedule.interval_seconds = ScheduleKind.INTERVAL, 3600
+                    schedule.next_fire_at = t0 + timedelta(seconds=int(spread * i / len(schedules)))
+                JobSchedule.objects.bulk_update(schedules, ["kind", "interval_seconds", "next_fire_at"],
+                                                batch_size=500)
+            else:
+                due.update(next_fire_at=t0)
+            runs = JobRun.objects.filter(scheduled_for__gte=t0, scheduled_for__lte=t0 + timedelta(seconds=spread))
+            wait_for(lambda: runs.count() >= self.due, spread + 300, f"{self.due} runs from T0", 0.1)
             self.procs.stop([scheduler])
             wait_for(lambda: runs.filter(status__in=RunStatus.finished()).count() >= self.due, 600,
                      "the runs to finish", 0.2)
         finally:
             self.procs.stop([p for p in [scheduler, *pool] if p in self.procs.running])
-            due.update(kind=ScheduleKind.CRON, interval_seconds=None)
+            if spread:
+                due.update(kind=ScheduleKind.CRON, interval_seconds=None)
         self.park()
-        rows = list(runs.values_list("scheduled_for", "queued_at", "started_at", "status"))
+        rows = list(runs.values_list("scheduled_for", "queued_at", "started_at", "status", "published_at",
+                                     "finished_at"))
         assert len(rows) == self.due and all(r[3] == RunStatus.COMPLETED for r in rows), len(rows)
-        return {"queued": [(r[1] - r[0]).total_seconds() for r in rows],
-                "start": [(r[2] - r[0]).total_seconds() for r in rows]}
+        queued = [(r[1] - r[0]).total_seconds() for r in rows]
+        start = [(r[2] - r[0]).total_seconds() for r in rows]
+        # As a pipeline (for the throughput table): from the first run row to the last run finished.
+        first = min(r[1] for r in rows)
+        wall = (max(r[5] for r in rows) - first).total_seconds()
+        sent = (max(r[4] or r[2] for r in rows) - first).total_seconds()  # published_at is set after the batch
+        pipeline = {"rate": self.due / wall, "publish_rate": self.due / sent if sent > 0 else float("nan"),
+                    "wall": wall}
+        return {"queued": queued, "start": start, "pipeline": pipeline}
 
     def throughput(self, runs: int, workers: int, concurrency: int, repeat: int) -> list[dict]:
         self.clear_runs()
@@ -682,7 +661,7 @@ def main() -> None:
                 row["lag"] = netcron.live(args.workers, args.concurrency)
                 if args.spread:
                     log(f"netcron: live lag at {size}, {args.due} due over {args.spread:.0f} s")
-                    row["spread"] = netcron.live_spread(args.workers, args.concurrency, args.spread)
+                    row["spread"] = netcron.live(args.workers, args.concurrency, args.spread)
             loads.append(f"netcron {size}: {load()}")
         if not args.skip_beat:
             noop = start_noop_workers(procs, args.workers, args.concurrency) if not args.skip_lag else []
